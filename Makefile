@@ -1,0 +1,113 @@
+# strait: one flat Makefile (see STYLE: passt, redis).
+#
+#   make                 build/strait-proxy
+#   make WERROR=1        warnings are errors (CI)
+#   make SAN=address,undefined   sanitizer build in build/san/
+#   make test            install deps, build, unit + black-box tests
+#   make demo            the built-in demo in throw-away namespaces
+#   make install PREFIX=/usr/local DESTDIR=
+
+VERSION := 0.1.0
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+CC      ?= cc
+PKG_CONFIG ?= pkg-config
+
+ifdef SAN
+O ?= build/san
+else
+O ?= build
+endif
+
+WARN := -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wvla -Wcast-align -Wpointer-arith -Wwrite-strings \
+	-Wundef -Wnull-dereference -Wimplicit-fallthrough -Wdouble-promotion \
+	-Wold-style-definition -Wmissing-declarations
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+HARDEN := -fstack-protector-strong -fPIE
+ifeq ($(shell $(CC) -O2 -dM -E -x c /dev/null 2>/dev/null | grep -c _FORTIFY_SOURCE),0)
+ifndef SAN
+HARDEN += -D_FORTIFY_SOURCE=2
+endif
+endif
+
+ifdef SAN
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SAN) -fno-sanitize-recover=all
+LDSAN := -fsanitize=$(SAN)
+else
+OPT := -O2 -g
+LDSAN :=
+endif
+
+PKGS      := libevent_core libcap-ng
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DSTRAIT_VERSION='"$(VERSION)"' \
+	-Icommon -Iproxy $(WARN) $(HARDEN) $(OPT) $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDSAN) $(LDFLAGS)
+
+COMMON_SRC := common/log.c common/addr.c common/priv.c
+PROXY_SRC  := proxy/cfg.c proxy/ready.c proxy/listener.c proxy/tcp_relay.c \
+	proxy/tcp_server.c
+PROXY_MAIN := proxy/main.c
+
+COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o)
+PROXY_OBJ  := $(PROXY_SRC:%.c=$(O)/%.o)
+
+UNIT_TESTS := test_cfg test_addr test_ready test_tcp_relay test_log
+UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
+
+.PHONY: all clean install uninstall test unit blackbox blackbox-san demo \
+	deps check-deps format
+
+all: $(O)/strait-proxy
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/strait-proxy: $(O)/$(PROXY_MAIN:.c=.o) $(PROXY_OBJ) $(COMMON_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS)
+
+$(O)/tests/%: tests/unit/%.c $(PROXY_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $(ALL_LDFLAGS) -o $@ \
+		$(filter %.c %.o,$^) \
+		$(PKG_LIBS) $(CMOCKA_LIBS)
+
+unit-bins: $(UNIT_BINS)
+
+# Everything `make test` needs comes from Debian's packages; the script
+# installs only what is missing, so a second run asks apt nothing.
+deps:
+	sh scripts/install-deps.sh test
+
+test: deps
+	$(MAKE) WERROR=1 all unit-bins
+	$(MAKE) WERROR=1 SAN=address,undefined all
+	sh scripts/run-tests.sh
+
+demo: deps
+	$(MAKE) all
+	sh scripts/demo.sh $(O)/strait-proxy
+
+install: $(O)/strait-proxy
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(O)/strait-proxy $(DESTDIR)$(BINDIR)/strait-proxy
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/strait-proxy
+
+format:
+	clang-format -i common/*.[ch] proxy/*.[ch] tests/unit/*.c
+
+clean:
+	rm -rf build
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

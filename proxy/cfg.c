@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cfg.c - strait-proxy's command line, with Go flag package rules
+ *
+ * dockerd runs "PATH -proto tcp -host-ip IP -host-port N -container-ip IP
+ * -container-port N [-use-listen-fd]"; rootlesskit passes the same flags in
+ * another order. Go's flag package allows one or two dashes, "-name value"
+ * and "-name=value" for valued flags, "-b" or "-b=true" for booleans, and
+ * stops at "--" or at the first non-flag argument. We follow it, except that
+ * a stray positional argument is an error rather than silently ignored.
+ *
+ * cfg_parse() is pure: it never prints, exits or touches globals.
+ */
+#include "cfg.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char cfg_usage[] =
+	"Usage: strait-proxy -proto tcp|udp -host-ip IP -host-port PORT\n"
+	"                    -container-ip IP -container-port PORT\n"
+	"                    [-use-listen-fd] [-user NAME] [-no-splice]\n"
+	"                    [-log-level error|warn|info|debug]\n"
+	"       strait-proxy -version | -help\n"
+	"\n"
+	"A drop-in for docker-proxy: dockerd --userland-proxy-path=PATH.\n"
+	"Flags take one or two dashes, '-flag value' or '-flag=value'.\n"
+	"\n"
+	"  -proto P            tcp (default) or udp\n"
+	"  -host-ip IP         address to listen on\n"
+	"  -host-port N        port to listen on (1-65535)\n"
+	"  -container-ip IP    address to forward to\n"
+	"  -container-port N   port to forward to (1-65535)\n"
+	"  -use-listen-fd      serve the bound socket on fd 4 (Docker 28+)\n"
+	"  -user NAME          switch to this user once listening\n"
+	"  -no-splice          copy in user space instead of splice(2)\n"
+	"  -log-level L        error, warn, info (default) or debug\n"
+	"  -version, -v        print the version and exit\n"
+	"  -help, -h           print this help and exit\n"
+	"\n"
+	"Readiness: \"0\\n\" on fd 3 once listening, or \"1\\n<error>\".\n";
+
+enum cfg_opt {
+	OPT_PROTO,
+	OPT_HOST_IP,
+	OPT_HOST_PORT,
+	OPT_CONTAINER_IP,
+	OPT_CONTAINER_PORT,
+	OPT_USE_LISTEN_FD,
+	OPT_NO_SPLICE,
+	OPT_USER,
+	OPT_LOG_LEVEL,
+	OPT_VERSION,
+	OPT_HELP,
+	OPT_COUNT,
+};
+
+struct cfg_flag {
+	const char *name;
+	enum cfg_opt opt;
+	bool boolean;
+};
+
+static const struct cfg_flag cfg_flags[] = {
+	{ "proto", OPT_PROTO, false },
+	{ "host-ip", OPT_HOST_IP, false },
+	{ "host-port", OPT_HOST_PORT, false },
+	{ "container-ip", OPT_CONTAINER_IP, false },
+	{ "container-port", OPT_CONTAINER_PORT, false },
+	{ "use-listen-fd", OPT_USE_LISTEN_FD, true },
+	{ "no-splice", OPT_NO_SPLICE, true },
+	{ "user", OPT_USER, false },
+	{ "log-level", OPT_LOG_LEVEL, false },
+	{ "version", OPT_VERSION, true },
+	{ "v", OPT_VERSION, true },
+	{ "help", OPT_HELP, true },
+	{ "h", OPT_HELP, true },
+};
+
+/**
+ * cfg_proto_name() - "tcp", "udp" or "sctp"
+ * @proto:	protocol
+ *
+ * Return: static name
+ */
+const char *cfg_proto_name(enum cfg_proto proto)
+{
+	static const char *const names[] = { "tcp", "udp", "sctp" };
+
+	return names[proto];
+}
+
+/* Go's strconv.ParseBool */
+static int cfg_parse_bool(const char *s, bool *b)
+{
+	static const char *const t[] = { "1", "t", "T", "true", "TRUE",
+					 "True" };
+	static const char *const f[] = { "0", "f", "F", "false", "FALSE",
+					 "False" };
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (!strcmp(s, t[i]))
+			return (*b = true), 0;
+		if (!strcmp(s, f[i]))
+			return (*b = false), 0;
+	}
+	return -1;
+}
+
+static const struct cfg_flag *cfg_find(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cfg_flags) / sizeof(cfg_flags[0]); i++) {
+		if (strlen(cfg_flags[i].name) == len &&
+		    !strncmp(cfg_flags[i].name, name, len))
+			return &cfg_flags[i];
+	}
+	return NULL;
+}
+
+static int cfg_set_ip(const char *flag, const char *v, struct addr_ip *ip,
+		      char *err, size_t errlen)
+{
+	if (addr_parse_ip(v, false, ip)) {
+		snprintf(err, errlen, "invalid IP address for -%s: \"%s\"",
+			 flag, v);
+		return -1;
+	}
+	return 0;
+}
+
+static int cfg_set_port(const char *flag, const char *v, uint16_t *port,
+			char *err, size_t errlen)
+{
+	if (addr_parse_port(v, port)) {
+		snprintf(err, errlen,
+			 "invalid port for -%s: \"%s\" (want 1-65535)", flag,
+			 v);
+		return -1;
+	}
+	return 0;
+}
+
+static int cfg_set_proto(const char *v, struct cfg *cfg, char *err,
+			 size_t errlen)
+{
+	if (!strcmp(v, "tcp"))
+		cfg->proto = CFG_PROTO_TCP;
+	else if (!strcmp(v, "udp"))
+		cfg->proto = CFG_PROTO_UDP;
+	else if (!strcmp(v, "sctp"))
+		cfg->proto = CFG_PROTO_SCTP;
+	else
+		return snprintf(err, errlen, "unsupported protocol \"%s\"", v),
+		       -1;
+	return 0;
+}
+
+static int cfg_set_bool(const struct cfg_flag *f, bool v, struct cfg *cfg)
+{
+	switch (f->opt) {
+	case OPT_USE_LISTEN_FD:
+		cfg->use_listen_fd = v;
+		break;
+	case OPT_NO_SPLICE:
+		cfg->no_splice = v;
+		break;
+	case OPT_VERSION:
+		if (v && cfg->action == CFG_RUN)
+			cfg->action = CFG_VERSION;
+		break;
+	default: /* OPT_HELP */
+		if (v)
+			cfg->action = CFG_HELP;
+		break;
+	}
+	return 0;
+}
+
+static int cfg_set(const struct cfg_flag *f, const char *v, struct cfg *cfg,
+		   char *err, size_t errlen)
+{
+	switch (f->opt) {
+	case OPT_PROTO:
+		return cfg_set_proto(v, cfg, err, errlen);
+	case OPT_HOST_IP:
+		return cfg_set_ip(f->name, v, &cfg->host_ip, err, errlen);
+	case OPT_CONTAINER_IP:
+		return cfg_set_ip(f->name, v, &cfg->container_ip, err, errlen);
+	case OPT_HOST_PORT:
+		return cfg_set_port(f->name, v, &cfg->host_port, err, errlen);
+	case OPT_CONTAINER_PORT:
+		return cfg_set_port(f->name, v, &cfg->container_port, err,
+				    errlen);
+	case OPT_USER:
+		if (!*v)
+			return snprintf(err, errlen, "empty -user"), -1;
+		cfg->user = v;
+		return 0;
+	case OPT_LOG_LEVEL:
+		if (log_parse_level(v, &cfg->log_level))
+			return snprintf(err, errlen,
+					"invalid -log-level \"%s\"", v),
+			       -1;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* One flag at argv[*i]; advances *i past a separate value */
+static int cfg_one(int argc, const char *const argv[], int *i, struct cfg *cfg,
+		   unsigned *seen, char *err, size_t errlen)
+{
+	const char *a = argv[*i], *name = a + 1, *eq, *val;
+	const struct cfg_flag *f;
+	size_t len;
+	bool b;
+
+	if (name[0] == '-')
+		name++;
+	eq = strchr(name, '=');
+	len = eq ? (size_t)(eq - name) : strlen(name);
+	if (len == 0 || name[0] == '-' || name[0] == '=')
+		return snprintf(err, errlen, "bad flag syntax: %s", a), -1;
+	f = cfg_find(name, len);
+	if (!f)
+		return snprintf(err, errlen, "flag provided but not defined: %s",
+				a),
+		       -1;
+	*seen |= 1U << f->opt;
+	if (f->boolean) {
+		b = true;
+		if (eq && cfg_parse_bool(eq + 1, &b))
+			return snprintf(err, errlen,
+					"invalid boolean value \"%s\" for -%s",
+					eq + 1, f->name),
+			       -1;
+		return cfg_set_bool(f, b, cfg);
+	}
+	if (eq) {
+		val = eq + 1;
+	} else {
+		if (*i + 1 >= argc)
+			return snprintf(err, errlen,
+					"flag needs an argument: -%s", f->name),
+			       -1;
+		val = argv[++*i];
+	}
+	return cfg_set(f, val, cfg, err, errlen);
+}
+
+static int cfg_check(const struct cfg *cfg, unsigned seen, char *err,
+		     size_t errlen)
+{
+	static const struct {
+		enum cfg_opt opt;
+		const char *name;
+	} need[] = {
+		{ OPT_HOST_PORT, "host-port" },
+		{ OPT_CONTAINER_IP, "container-ip" },
+		{ OPT_CONTAINER_PORT, "container-port" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		if (!(seen & (1U << need[i].opt)))
+			return snprintf(err, errlen, "missing -%s",
+					need[i].name),
+			       -1;
+	}
+	/* With fd 4 the socket says where it is bound; otherwise we bind */
+	if (!cfg->use_listen_fd && !(seen & (1U << OPT_HOST_IP)))
+		return snprintf(err, errlen, "missing -host-ip"), -1;
+	return 0;
+}
+
+/**
+ * cfg_parse() - parse strait-proxy's argv
+ * @argc:	argument count
+ * @argv:	arguments, argv[0] the program
+ * @cfg:	result (pointers into @argv)
+ * @err:	one-line message on failure
+ * @errlen:	size of @err
+ *
+ * Return: 0 on success, -1 with @err set on a usage error
+ */
+int cfg_parse(int argc, const char *const argv[], struct cfg *cfg, char *err,
+	      size_t errlen)
+{
+	unsigned seen = 0;
+	int i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->log_level = LOG_LVL_INFO;
+	cfg->host_ip.family = AF_INET;
+	cfg->container_ip.family = AF_INET;
+	if (errlen)
+		err[0] = '\0';
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		}
+		if (a[0] != '-' || a[1] == '\0')
+			break;
+		if (cfg_one(argc, argv, &i, cfg, &seen, err, errlen))
+			return -1;
+	}
+	if (i < argc)
+		return snprintf(err, errlen, "unexpected argument: %s",
+				argv[i]),
+		       -1;
+	if (cfg->action != CFG_RUN)
+		return 0;
+	return cfg_check(cfg, seen, err, errlen);
+}

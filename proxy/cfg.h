@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef STRAIT_CFG_H
+#define STRAIT_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "log.h"
+
+enum cfg_proto {
+	CFG_PROTO_TCP = 0,
+	CFG_PROTO_UDP,
+	CFG_PROTO_SCTP,
+};
+
+/* What the command line asks for, beyond running the proxy */
+enum cfg_action {
+	CFG_RUN = 0,
+	CFG_VERSION,
+	CFG_HELP,
+};
+
+/**
+ * struct cfg - strait-proxy's configuration, from argv only
+ * @action:		run, or print version/help
+ * @proto:		protocol
+ * @host_ip:		address to listen on (unused with @use_listen_fd)
+ * @host_port:		port to listen on
+ * @container_ip:	address to forward to
+ * @container_port:	port to forward to
+ * @use_listen_fd:	adopt the bound socket on fd 4 (Docker 28+)
+ * @no_splice:		copy through user space instead of splice(2)
+ * @user:		user to switch to after binding, or NULL
+ * @log_level:		most verbose level logged
+ */
+struct cfg {
+	enum cfg_action action;
+	enum cfg_proto proto;
+	struct addr_ip host_ip;
+	uint16_t host_port;
+	struct addr_ip container_ip;
+	uint16_t container_port;
+	bool use_listen_fd;
+	bool no_splice;
+	const char *user;
+	enum log_level log_level;
+};
+
+int cfg_parse(int argc, const char *const argv[], struct cfg *cfg, char *err,
+	      size_t errlen);
+const char *cfg_proto_name(enum cfg_proto proto);
+extern const char cfg_usage[];
+
+#endif

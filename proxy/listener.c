@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MIT
+/*
+ * listener.c - the published socket: bound here, or adopted from fd 4
+ *
+ * Binding follows Go's net package, which is what docker-proxy does: TCP
+ * with SO_REUSEADDR (a restart while old connections sit in TIME_WAIT must
+ * still bind), IPV6_V6ONLY for IPv6 (dockerd starts a separate proxy for
+ * "0.0.0.0" and "::"), the largest backlog the kernel allows; UDP without
+ * SO_REUSEADDR and with IP_PKTINFO / IPV6_RECVPKTINFO. Errors read like Go's,
+ * "listen tcp4 0.0.0.0:80: bind: address already in use", because dockerd
+ * shows them to the user as they are.
+ *
+ * Docker 28+ binds the socket itself and passes it as fd 4 (-use-listen-fd):
+ * we check it is what -proto says, make it non-blocking, and never re-bind.
+ */
+#include "listener.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef IPPROTO_SCTP
+#define IPPROTO_SCTP 132
+#endif
+
+/**
+ * listener_errno_text() - strerror() spelled as Go spells errno values
+ * @err:	errno value
+ * @buf:	output
+ * @len:	size of @buf
+ *
+ * Go's messages are glibc's with a lower-case first letter ("address already
+ * in use"); dockerd users know them in that form.
+ *
+ * Return: 0, or -1 if truncated
+ */
+int listener_errno_text(int err, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s", strerror(err));
+
+	if (len && buf[0] >= 'A' && buf[0] <= 'Z' && buf[1] >= 'a' &&
+	    buf[1] <= 'z')
+		buf[0] = (char)(buf[0] - 'A' + 'a');
+	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}
+
+static void listener_err(const struct cfg *cfg, const char *op, int e,
+			 char *err, size_t errlen)
+{
+	char where[ADDR_STRLEN], what[128];
+	union addr_sock sa;
+
+	addr_to_sock(&cfg->host_ip, cfg->host_port, &sa);
+	if (addr_format_sock(&sa.sa, where, sizeof(where)))
+		snprintf(where, sizeof(where), "?");
+	listener_errno_text(e, what, sizeof(what));
+	snprintf(err, errlen, "listen %s%c %s: %s: %s",
+		 cfg_proto_name(cfg->proto),
+		 cfg->host_ip.family == AF_INET ? '4' : '6', where, op, what);
+}
+
+static int listener_sockopts(int fd, const struct cfg *cfg)
+{
+	int one = 1, v6 = cfg->host_ip.family == AF_INET6;
+
+	if (cfg->proto != CFG_PROTO_UDP &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
+		return -1;
+	if (v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)))
+		return -1;
+	if (cfg->proto != CFG_PROTO_UDP)
+		return 0;
+	if (v6)
+		return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
+				  sizeof(one));
+	return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+}
+
+/**
+ * listener_bind() - create, bind and (for streams) listen on the host address
+ * @cfg:	configuration: protocol, host address and port
+ * @err:	Go-shaped one-line message on failure
+ * @errlen:	size of @err
+ *
+ * Return: non-blocking, close-on-exec socket, or -1 with @err set
+ */
+int listener_bind(const struct cfg *cfg, char *err, size_t errlen)
+{
+	static const int types[] = { SOCK_STREAM, SOCK_DGRAM, SOCK_STREAM };
+	static const int protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
+	union addr_sock sa;
+	socklen_t salen;
+	int fd, e;
+
+	fd = socket(cfg->host_ip.family,
+		    types[cfg->proto] | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    protos[cfg->proto]);
+	if (fd < 0) {
+		listener_err(cfg, "socket", errno, err, errlen);
+		return -1;
+	}
+	if (listener_sockopts(fd, cfg)) {
+		listener_err(cfg, "setsockopt", errno, err, errlen);
+		goto fail;
+	}
+	salen = addr_to_sock(&cfg->host_ip, cfg->host_port, &sa);
+	if (bind(fd, &sa.sa, salen)) {
+		listener_err(cfg, "bind", errno, err, errlen);
+		goto fail;
+	}
+	/* The kernel caps the backlog at net.core.somaxconn, as Go asks */
+	if (cfg->proto != CFG_PROTO_UDP && listen(fd, INT_MAX)) {
+		listener_err(cfg, "listen", errno, err, errlen);
+		goto fail;
+	}
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+static int listener_getint(int fd, int level, int name, int *v)
+{
+	socklen_t len = sizeof(*v);
+
+	return getsockopt(fd, level, name, v, &len);
+}
+
+/**
+ * listener_adopt() - take over the socket dockerd bound for us on @fd
+ * @fd:		LISTENER_FD
+ * @cfg:	configuration: the protocol it must match
+ * @err:	one-line message on failure
+ * @errlen:	size of @err
+ *
+ * Return: @fd, now non-blocking and close-on-exec, or -1 with @err set
+ */
+int listener_adopt(int fd, const struct cfg *cfg, char *err, size_t errlen)
+{
+	static const int types[] = { SOCK_STREAM, SOCK_DGRAM, SOCK_STREAM };
+	static const int protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
+	const char *p = cfg_proto_name(cfg->proto);
+	int type, proto, domain, acc = 0, fl;
+
+	if (fcntl(fd, F_GETFD) < 0)
+		return snprintf(err, errlen, "-use-listen-fd: fd %d is not open",
+				fd),
+		       -1;
+	if (listener_getint(fd, SOL_SOCKET, SO_TYPE, &type) ||
+	    listener_getint(fd, SOL_SOCKET, SO_PROTOCOL, &proto) ||
+	    listener_getint(fd, SOL_SOCKET, SO_DOMAIN, &domain))
+		return snprintf(err, errlen,
+				"-use-listen-fd: fd %d is not a socket", fd),
+		       -1;
+	if (type != types[cfg->proto] || proto != protos[cfg->proto] ||
+	    (domain != AF_INET && domain != AF_INET6))
+		return snprintf(err, errlen,
+				"-use-listen-fd: fd %d is not an IPv4/IPv6 "
+				"%s socket",
+				fd, p),
+		       -1;
+	if (type == SOCK_STREAM &&
+	    (listener_getint(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc) || !acc))
+		return snprintf(err, errlen,
+				"-use-listen-fd: fd %d is not listening", fd),
+		       -1;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC))
+		return snprintf(err, errlen, "-use-listen-fd: fcntl: %s",
+				strerror(errno)),
+		       -1;
+	return fd;
+}

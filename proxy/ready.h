@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef STRAIT_READY_H
+#define STRAIT_READY_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define READY_FD 3
+
+int ready_open(int fd);
+ssize_t ready_format(char *buf, size_t len, const char *msg);
+int ready_ok(int fd);
+void ready_fail(int fd, const char *msg);
+
+#endif

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef STRAIT_TCP_RELAY_H
+#define STRAIT_TCP_RELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/queue.h>
+
+struct event;
+struct event_base;
+struct tcp_relay;
+
+/* Bytes held per direction: a pipe's default size, or the copy buffer */
+#define TCP_RELAY_BUF (64 * 1024)
+
+enum tcp_relay_end {
+	TCP_RELAY_CLOSED = 0,	/* both directions finished cleanly */
+	TCP_RELAY_REFUSED,	/* connect to the container failed */
+	TCP_RELAY_ABORTED,	/* a write failed: both sides were reset */
+};
+
+typedef void (*tcp_relay_done_fn)(struct tcp_relay *r, enum tcp_relay_end end,
+				  int err, void *arg);
+
+/**
+ * struct tcp_dir - one direction: bytes read from @src, written to @dst
+ * @r:		relay this belongs to
+ * @src:	socket read from
+ * @dst:	socket written to
+ * @pipe:	splice pipe, -1 until data first flows
+ * @buf:	copy buffer, NULL until data first flows in copy mode
+ * @off:	start of pending bytes in @buf
+ * @pending:	bytes read and not yet written (in the pipe or @buf)
+ * @copy:	copy through @buf instead of splicing
+ * @stalled:	splice into the pipe said EAGAIN while it held data: the pipe
+ *		may be full by slots rather than bytes, so wait for a drain
+ * @eof:	nothing more will be read from @src
+ * @shut:	SHUT_WR sent to @dst
+ */
+struct tcp_dir {
+	struct tcp_relay *r;
+	int src, dst;
+	int pipe[2];
+	char *buf;
+	size_t off, pending;
+	bool copy, stalled, eof, shut;
+};
+
+/**
+ * struct tcp_relay - a client connection and its connection to the container
+ * @fd:		[0] client socket, [1] container socket
+ * @dir:	[0] client to container, [1] container to client
+ * @rd:		@rd[i] fires when @fd[i] is readable (feeds @dir[i])
+ * @wr:		@wr[i] fires when @fd[i] is writable (drains @dir[1 - i])
+ * @on:		which of @rd, @wr are armed: bit i for rd[i], 2 + i for wr[i]
+ * @connecting:	waiting for the container's connect to complete
+ * @done:	called once when the relay ends; it must free the relay
+ * @arg:	passed to @done
+ * @link:	for the owner's list of relays
+ */
+struct tcp_relay {
+	int fd[2];
+	struct tcp_dir dir[2];
+	struct event *rd[2], *wr[2];
+	unsigned on;
+	bool connecting;
+	tcp_relay_done_fn done;
+	void *arg;
+	LIST_ENTRY(tcp_relay) link;
+};
+
+struct tcp_relay *tcp_relay_new(struct event_base *base, int client,
+				int server, bool connecting, bool copy,
+				tcp_relay_done_fn done, void *arg);
+void tcp_relay_free(struct tcp_relay *r, bool reset);
+void tcp_relay_reset(int fd);
+
+#endif

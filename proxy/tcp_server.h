@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef STRAIT_TCP_SERVER_H
+#define STRAIT_TCP_SERVER_H
+
+#include <stdbool.h>
+#include <sys/queue.h>
+
+#include "addr.h"
+#include "tcp_relay.h"
+
+struct event;
+struct event_base;
+
+/* How long accepting pauses after running out of fds or memory */
+#define TCP_SERVER_PAUSE_MS 250
+
+/**
+ * struct tcp_server - accepts clients and relays each to the container
+ * @base:	event base
+ * @lfd:	listening socket
+ * @target:	container address and port
+ * @target_len:	length of @target
+ * @copy:	relays copy instead of splicing
+ * @accept_ev:	readable listener
+ * @pause_ev:	timer that re-arms @accept_ev after a pause
+ * @paused:	accepting is paused
+ * @relays:	open relays, freed on shutdown
+ * @nrelays:	number of open relays
+ */
+struct tcp_server {
+	struct event_base *base;
+	int lfd;
+	union addr_sock target;
+	socklen_t target_len;
+	bool copy;
+	struct event *accept_ev, *pause_ev;
+	bool paused;
+	LIST_HEAD(, tcp_relay) relays;
+	unsigned long nrelays;
+};
+
+int tcp_server_init(struct tcp_server *s, struct event_base *base, int lfd,
+		    const union addr_sock *target, socklen_t target_len,
+		    bool copy);
+void tcp_server_close(struct tcp_server *s);
+
+#endif

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: MIT
+/* test_cfg.c - strait-proxy's argv, as dockerd and rootlesskit write it */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "cfg.h"
+
+#define ARGV(...) \
+	((const char *const[]){ "/usr/bin/strait-proxy", __VA_ARGS__ })
+#define ARGC(...) ((int)(sizeof(ARGV(__VA_ARGS__)) / sizeof(const char *)))
+#define PARSE(c, e, ...) cfg_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), c, \
+				   e, sizeof(e))
+
+static void assert_ip(const struct addr_ip *ip, const char *want)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	assert_int_equal(addr_format_ip(ip, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, want);
+}
+
+/* dockerd 20.10's exact argv (observed), and 28's with -use-listen-fd */
+static void test_docker_argv(void **state)
+{
+	struct cfg c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&c, err, "-proto", "tcp", "-host-ip", "0.0.0.0",
+			       "-host-port", "8080", "-container-ip",
+			       "172.17.0.2", "-container-port", "80"),
+			 0);
+	assert_int_equal(c.action, CFG_RUN);
+	assert_int_equal(c.proto, CFG_PROTO_TCP);
+	assert_ip(&c.host_ip, "0.0.0.0");
+	assert_int_equal(c.host_port, 8080);
+	assert_ip(&c.container_ip, "172.17.0.2");
+	assert_int_equal(c.container_port, 80);
+	assert_false(c.use_listen_fd);
+
+	assert_int_equal(PARSE(&c, err, "-proto", "udp", "-host-ip", "::",
+			       "-host-port", "53", "-container-ip",
+			       "172.17.0.2", "-container-port", "53",
+			       "-use-listen-fd"),
+			 0);
+	assert_int_equal(c.proto, CFG_PROTO_UDP);
+	assert_int_equal(c.host_ip.family, AF_INET6);
+	assert_ip(&c.host_ip, "::");
+	assert_int_equal(c.container_ip.family, AF_INET);
+	assert_true(c.use_listen_fd);
+}
+
+/* rootlesskit's order, double dashes, -name=value, booleans with values */
+static void test_order_and_forms(void **state)
+{
+	struct cfg c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&c, err, "-container-ip", "10.0.0.2",
+			       "-container-port", "443", "-host-ip",
+			       "127.0.0.1", "-host-port", "8443", "-proto",
+			       "tcp"),
+			 0);
+	assert_int_equal(c.host_port, 8443);
+	assert_int_equal(c.container_port, 443);
+
+	assert_int_equal(PARSE(&c, err, "--proto=tcp", "--host-ip=::1",
+			       "--host-port=1", "--container-ip=2001:db8::5",
+			       "--container-port=65535",
+			       "--use-listen-fd=true", "-no-splice=1",
+			       "-user=nobody", "-log-level=debug"),
+			 0);
+	assert_ip(&c.host_ip, "::1");
+	assert_int_equal(c.host_port, 1);
+	assert_ip(&c.container_ip, "2001:db8::5");
+	assert_int_equal(c.container_port, 65535);
+	assert_true(c.use_listen_fd);
+	assert_true(c.no_splice);
+	assert_string_equal(c.user, "nobody");
+	assert_int_equal(c.log_level, LOG_LVL_DEBUG);
+
+	assert_int_equal(PARSE(&c, err, "-use-listen-fd=false",
+			       "-container-ip", "10.0.0.2", "-container-port",
+			       "1", "-host-port", "2", "-host-ip", "10.0.0.1"),
+			 0);
+	assert_false(c.use_listen_fd);
+	/* with fd 4 the socket says where it listens: -host-ip optional */
+	assert_int_equal(PARSE(&c, err, "-use-listen-fd", "-container-ip",
+			       "10.0.0.2", "-container-port", "1",
+			       "-host-port", "2"),
+			 0);
+}
+
+static void test_version_help(void **state)
+{
+	static const char *const v[] = { "-v", "-version", "--version",
+					 "-v=true" };
+	static const char *const h[] = { "-h", "-help", "--help" };
+	struct cfg c;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		const char *argv[] = { "p", v[i] };
+
+		assert_int_equal(cfg_parse(2, argv, &c, err, sizeof(err)), 0);
+		assert_int_equal(c.action, CFG_VERSION);
+	}
+	for (i = 0; i < sizeof(h) / sizeof(h[0]); i++) {
+		const char *argv[] = { "p", "-v", h[i] };
+
+		assert_int_equal(cfg_parse(3, argv, &c, err, sizeof(err)), 0);
+		assert_int_equal(c.action, CFG_HELP);
+	}
+	assert_non_null(strstr(cfg_usage, "-container-port"));
+}
+
+struct bad_case {
+	const char *argv[8];
+	const char *msg;
+};
+
+static const struct bad_case bad_cases[] = {
+	{ { "-proto", "sctpx" }, "unsupported protocol \"sctpx\"" },
+	{ { "-foo" }, "flag provided but not defined: -foo" },
+	{ { "-host-ip" }, "flag needs an argument: -host-ip" },
+	{ { "-host-ip", "1.2.3" }, "invalid IP address for -host-ip: \"1.2.3\"" },
+	{ { "-host-ip", "127.0.0.1 " },
+	  "invalid IP address for -host-ip: \"127.0.0.1 \"" },
+	{ { "-container-ip", "fe80::1%eth0" },
+	  "invalid IP address for -container-ip: \"fe80::1%eth0\"" },
+	{ { "-host-port", "0" },
+	  "invalid port for -host-port: \"0\" (want 1-65535)" },
+	{ { "-host-port", "65536" },
+	  "invalid port for -host-port: \"65536\" (want 1-65535)" },
+	{ { "-host-port", "-1" },
+	  "invalid port for -host-port: \"-1\" (want 1-65535)" },
+	{ { "-container-port", "0x50" },
+	  "invalid port for -container-port: \"0x50\" (want 1-65535)" },
+	{ { "-container-port", "80a" },
+	  "invalid port for -container-port: \"80a\" (want 1-65535)" },
+	{ { "-container-port", "" },
+	  "invalid port for -container-port: \"\" (want 1-65535)" },
+	{ { "-container-port", "0000080" },
+	  "invalid port for -container-port: \"0000080\" (want 1-65535)" },
+	{ { "-use-listen-fd=yes" },
+	  "invalid boolean value \"yes\" for -use-listen-fd" },
+	{ { "---proto", "tcp" }, "bad flag syntax: ---proto" },
+	{ { "-=x" }, "bad flag syntax: -=x" },
+	{ { "stray" }, "unexpected argument: stray" },
+	{ { "--", "-proto" }, "unexpected argument: -proto" },
+	{ { "-log-level", "loud" }, "invalid -log-level \"loud\"" },
+	{ { "-user", "" }, "empty -user" },
+	{ { "-proto", "tcp" }, "missing -host-port" },
+	{ { "-host-port", "80", "-container-ip", "10.0.0.2" },
+	  "missing -container-port" },
+	{ { "-host-port", "80", "-container-port", "80" },
+	  "missing -container-ip" },
+	{ { "-host-port", "80", "-container-ip", "10.0.0.2",
+	    "-container-port", "80" },
+	  "missing -host-ip" },
+};
+
+static void test_bad(void **state)
+{
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const char *argv[10] = { "strait-proxy" };
+		char err[256] = "untouched";
+		struct cfg c;
+
+		for (n = 0; bad_cases[i].argv[n]; n++)
+			argv[n + 1] = bad_cases[i].argv[n];
+		assert_int_equal(cfg_parse((int)n + 1, argv, &c, err,
+					   sizeof(err)),
+				 -1);
+		assert_string_equal(err, bad_cases[i].msg);
+	}
+}
+
+/* A tiny error buffer truncates, never overflows */
+static void test_short_err(void **state)
+{
+	const char *argv[] = { "p", "-nosuchflagatall" };
+	char err[8];
+	struct cfg c;
+
+	(void)state;
+	assert_int_equal(cfg_parse(2, argv, &c, err, sizeof(err)), -1);
+	assert_int_equal(strlen(err), 7);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_docker_argv),
+		cmocka_unit_test(test_order_and_forms),
+		cmocka_unit_test(test_version_help),
+		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_short_err),
+	};
+
+	return cmocka_run_group_tests_name("cfg", tests, NULL, NULL);
+}

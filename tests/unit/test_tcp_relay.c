@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_tcp_relay.c - the relay's state machine over socketpair()s
+ *
+ *   cl <-socketpair-> [relay fd0 | relay fd1] <-socketpair-> sv
+ *
+ * Every test runs twice: splicing through pipes and copying through buffers.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tcp_relay.h"
+
+struct fixture {
+	struct event_base *base;
+	struct tcp_relay *r;
+	int cl, sv;
+	int ended;
+	enum tcp_relay_end end;
+	bool copy;
+};
+
+static void done_cb(struct tcp_relay *r, enum tcp_relay_end end, int err,
+		    void *arg)
+{
+	struct fixture *f = arg;
+
+	(void)err;
+	f->ended++;
+	f->end = end;
+	tcp_relay_free(r, end != TCP_RELAY_CLOSED);
+	f->r = NULL;
+}
+
+static int setup(void **state, bool copy)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	int a[2], b[2];
+
+	signal(SIGPIPE, SIG_IGN);
+	assert_non_null(f);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, a),
+			 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, b),
+			 0);
+	f->base = event_base_new();
+	f->cl = a[0];
+	f->sv = b[1];
+	f->copy = copy;
+	f->r = tcp_relay_new(f->base, a[1], b[0], false, copy, done_cb, f);
+	assert_non_null(f->r);
+	*state = f;
+	return 0;
+}
+
+static int setup_splice(void **state)
+{
+	return setup(state, false);
+}
+
+static int setup_copy(void **state)
+{
+	return setup(state, true);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (f->r)
+		tcp_relay_free(f->r, false);
+	close(f->cl);
+	close(f->sv);
+	event_base_free(f->base);
+	free(f);
+	return 0;
+}
+
+/* Run the loop until nothing is left to do right now */
+static void spin(struct fixture *f)
+{
+	int i;
+
+	for (i = 0; i < 64; i++)
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+}
+
+static void put(int fd, const char *s)
+{
+	assert_int_equal(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+}
+
+static void expect(int fd, const char *s)
+{
+	char buf[256];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	assert_int_equal(n, (ssize_t)strlen(s));
+	assert_memory_equal(buf, s, (size_t)n);
+}
+
+static void expect_eof(int fd)
+{
+	char c;
+
+	assert_int_equal(read(fd, &c, 1), 0);
+}
+
+static void expect_nothing(int fd)
+{
+	char c;
+
+	assert_int_equal(read(fd, &c, 1), -1);
+	assert_int_equal(errno, EAGAIN);
+}
+
+static void test_both_ways(void **state)
+{
+	struct fixture *f = *state;
+
+	put(f->cl, "hello");
+	spin(f);
+	expect(f->sv, "hello");
+	put(f->sv, "world");
+	spin(f);
+	expect(f->cl, "world");
+	/* the mode asked for is the mode used */
+	assert_int_equal(f->r->dir[0].copy, f->copy);
+	assert_int_equal(f->r->dir[0].pipe[0] >= 0, !f->copy);
+	assert_int_equal(f->ended, 0);
+}
+
+/* Client shuts first: server sees EOF, can still answer; then both done */
+static void test_half_close_client_first(void **state)
+{
+	struct fixture *f = *state;
+
+	put(f->cl, "request");
+	shutdown(f->cl, SHUT_WR);
+	spin(f);
+	expect(f->sv, "request");
+	expect_eof(f->sv);
+	assert_int_equal(f->ended, 0);
+	put(f->sv, "late reply");
+	spin(f);
+	expect(f->cl, "late reply");
+	expect_nothing(f->cl);
+	assert_int_equal(f->ended, 0);
+	shutdown(f->sv, SHUT_WR);
+	spin(f);
+	expect_eof(f->cl);
+	assert_int_equal(f->ended, 1);
+	assert_int_equal(f->end, TCP_RELAY_CLOSED);
+}
+
+static void test_half_close_server_first(void **state)
+{
+	struct fixture *f = *state;
+
+	put(f->sv, "banner");
+	shutdown(f->sv, SHUT_WR);
+	spin(f);
+	expect(f->cl, "banner");
+	expect_eof(f->cl);
+	put(f->cl, "still talking");
+	spin(f);
+	expect(f->sv, "still talking");
+	assert_int_equal(f->ended, 0);
+	shutdown(f->cl, SHUT_WR);
+	spin(f);
+	expect_eof(f->sv);
+	assert_int_equal(f->ended, 1);
+	assert_int_equal(f->end, TCP_RELAY_CLOSED);
+}
+
+/* Fill until the client cannot write: the relay holds at most its buffer
+ * and stops reading; then every byte arrives, in order, before the EOF */
+static void test_backpressure_then_eof(void **state)
+{
+	struct fixture *f = *state;
+	static char chunk[4096];
+	size_t sent = 0, got = 0, i;
+	char buf[8192];
+	ssize_t n;
+
+	for (;;) {
+		for (i = 0; i < sizeof(chunk); i++)
+			chunk[i] = (char)((sent + i) % 251);
+		n = write(f->cl, chunk, sizeof(chunk));
+		if (n < 0)
+			break;
+		sent += (size_t)n;
+		spin(f);
+	}
+	assert_int_equal(errno, EAGAIN);
+	assert_true(f->r->dir[0].pending > 0);
+	assert_true(f->r->dir[0].pending <= TCP_RELAY_BUF);
+	assert_false(f->r->on & 1U);	/* not reading the client */
+	assert_true(f->r->on & 8U);	/* waiting to write to the server */
+	shutdown(f->cl, SHUT_WR);
+	for (;;) {
+		spin(f);
+		n = read(f->sv, buf, sizeof(buf));
+		if (n == 0)
+			break;
+		if (n < 0) {
+			assert_int_equal(errno, EAGAIN);
+			continue;
+		}
+		for (i = 0; i < (size_t)n; i++)
+			assert_int_equal((unsigned char)buf[i], (got + i) % 251);
+		got += (size_t)n;
+	}
+	assert_int_equal(got, sent);
+}
+
+/* The server vanishes: the next write fails and the relay resets both */
+static void test_abort_on_write_error(void **state)
+{
+	struct fixture *f = *state;
+	char c;
+
+	close(f->sv);
+	f->sv = -1;
+	put(f->cl, "into the void");
+	spin(f);
+	assert_int_equal(f->ended, 1);
+	assert_int_not_equal(f->end, TCP_RELAY_CLOSED);
+	/* the client side is closed too */
+	assert_true(read(f->cl, &c, 1) <= 0);
+}
+
+int main(void)
+{
+#define BOTH(t)                                                              \
+	cmocka_unit_test_setup_teardown(t, setup_splice, teardown),          \
+		cmocka_unit_test_setup_teardown(t, setup_copy, teardown)
+	const struct CMUnitTest tests[] = {
+		BOTH(test_both_ways),
+		BOTH(test_half_close_client_first),
+		BOTH(test_half_close_server_first),
+		BOTH(test_backpressure_then_eof),
+		BOTH(test_abort_on_write_error),
+	};
+
+	return cmocka_run_group_tests_name("tcp_relay", tests, NULL, NULL);
+}
