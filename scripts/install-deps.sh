@@ -1,0 +1,34 @@
+#!/bin/sh
+# install-deps.sh - install what strait needs from Debian, only if missing.
+#
+#   install-deps.sh build   compiler, pkg-config, libevent, libcap-ng
+#   install-deps.sh test    build + cmocka, python3, iproute2 (ip, ss)
+#   install-deps.sh demo    build + python3, iproute2, curl
+#
+# A second run asks apt nothing. Never starts a service.
+set -eu
+
+need="gcc make pkg-config libevent-dev libcap-ng-dev"
+case "${1:-build}" in
+build) ;;
+test) need="$need libcmocka-dev python3 iproute2" ;;
+demo) need="$need python3 iproute2 curl" ;;
+*) echo "install-deps.sh: unknown set: $1 (build, test, demo)" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $need; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps.sh: missing packages:$missing (run as root, or install them)" >&2
+	exit 1
+fi
+echo "install-deps.sh: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends $missing

@@ -1,0 +1,76 @@
+#!/bin/sh
+# run-tests.sh - every test suite, one summary line "N passed, N failed".
+#
+#   run-tests.sh [BUILD_DIR [SAN_BUILD_DIR]]
+#
+# 1. cmocka unit tests (BUILD_DIR/tests/test_*)
+# 2. black-box tests against BUILD_DIR/strait-proxy, in network namespaces
+# 3. the same against the ASan+UBSan build (SAN_BUILD_DIR/strait-proxy)
+# 4. the same against /usr/sbin/docker-proxy where Debian's docker.io is
+#    installed: docker-proxy's known failures are expected, not hidden
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+b=${1:-$top/build}
+san=${2:-$top/build/san}
+passed=0
+failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+count() { # $1 = label; reads "... N passed, N failed" from $log
+	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	p=$(echo "$line" | sed -E 's/.* ([0-9]+) passed.*/\1/')
+	f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+	if [ -z "$line" ]; then p=0; f=1; echo "$1: no summary line: counted as failed"; fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+for t in "$b"/tests/test_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	"$t" >"$log" 2>&1
+	rc=$?
+	p=$(sed -n 's/.*\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log")
+	f=$(sed -n 's/.*\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | head -n 1)
+	p=${p:-0}
+	f=${f:-0}
+	[ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
+	echo "unit $name: $p passed, $f failed"
+	[ "$f" != 0 ] && cat "$log"
+	passed=$((passed + p))
+	failed=$((failed + f))
+done
+
+blackbox() { # $1 = label, rest = run.py arguments
+	label=$1
+	shift
+	echo "== black-box: $label"
+	python3 "$top/tests/blackbox/run.py" "$@" >"$log" 2>&1
+	cat "$log"
+	count "$label"
+}
+
+blackbox strait-proxy "$b/strait-proxy"
+if [ -x "$san/strait-proxy" ]; then
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		blackbox "strait-proxy (ASan+UBSan)" "$san/strait-proxy"
+else
+	echo "run-tests.sh: no sanitizer build at $san: counted as failed"
+	failed=$((failed + 1))
+fi
+if [ -x /usr/sbin/docker-proxy ]; then
+	blackbox "docker-proxy (reference)" /usr/sbin/docker-proxy --docker-proxy
+else
+	echo "== black-box: /usr/sbin/docker-proxy not installed, reference run skipped"
+fi
+
+leftover=$(ip netns list 2>/dev/null | grep -c '^strait-t' || true)
+if [ "$leftover" != 0 ]; then
+	echo "run-tests.sh: $leftover test namespaces left behind"
+	failed=$((failed + 1))
+fi
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

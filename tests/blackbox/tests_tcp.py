@@ -1,0 +1,521 @@
+# SPDX-License-Identifier: MIT
+"""TCP black-box tests: what dockerd and a user see of the proxy."""
+import hashlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+from sandbox import Proc, free_port
+from servers import EchoServer, HandlerServer
+
+TESTS = []
+
+
+class T:
+    def __init__(self, fn, dp_fails, strait_only):
+        self.fn = fn
+        self.name = fn.__name__
+        self.dp_fails = dp_fails
+        self.strait_only = strait_only
+
+
+def test(dp_fails=None, strait_only=False):
+    def reg(fn):
+        TESTS.append(T(fn, dp_fails, strait_only))
+        return fn
+    return reg
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+# ---- helpers ---------------------------------------------------------------
+
+def start(ctx, host="127.0.0.1", hport=None, cip="127.0.0.1", cport=None,
+          extra=(), proto="tcp", fd3=True, fd4=None, nofile=None,
+          expect_ready=True, use_listen_fd=False):
+    hport = hport or free_port(host=host if ":" not in host else "::1",
+                               family=socket.AF_INET6 if ":" in host
+                               else socket.AF_INET)
+    args = ["-proto", proto, "-host-ip", host, "-host-port", str(hport),
+            "-container-ip", cip, "-container-port", str(cport or 1)]
+    if use_listen_fd:
+        args.append("-use-listen-fd")
+    p = Proc(ctx.argv(*args, *extra), fd3=fd3, fd4=fd4, nofile=nofile)
+    ctx.sb.spawn(p)
+    ctx.procs.append(p)
+    p.hport = hport
+    if expect_ready and fd3:
+        got = p.ready()
+        check(p.first_read == b"0\n",
+              "readiness: want b'0\\n', got %r (stderr: %s)"
+              % (got, p.stderr().strip()))
+    return p
+
+
+def connect(host, port, timeout=10):
+    return socket.create_connection((host, port), timeout=timeout)
+
+
+def recv_all(s, limit=1 << 30):
+    out = bytearray()
+    while len(out) < limit:
+        b = s.recv(65536)
+        if not b:
+            break
+        out += b
+    return bytes(out)
+
+
+def echo(ctx, host, port, msg=b"ping"):
+    c = connect(host, port)
+    try:
+        c.sendall(msg)
+        c.shutdown(socket.SHUT_WR)
+        got = recv_all(c)
+    finally:
+        c.close()
+    check(got == msg, "echo through the proxy: sent %r, got %r" % (msg, got))
+
+
+def with_echo(ctx, host="127.0.0.1"):
+    port = free_port(host=host if ":" not in host else "::1",
+                     family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+    srv = EchoServer(host, port)
+    ctx.sb.on_exit(srv.close)
+    return srv, port
+
+
+# ---- transfers -----------------------------------------------------------
+
+def _duplex_8mib(ctx, extra=()):
+    size = 8 << 20
+    seed_c, seed_s = os.urandom(1 << 16), os.urandom(1 << 16)
+    data_c = (seed_c * (size // len(seed_c)))
+    data_s = (seed_s * (size // len(seed_s)))
+    result = {}
+
+    def handler(c):
+        t = threading.Thread(target=lambda: (c.sendall(data_s),
+                                             c.shutdown(socket.SHUT_WR)))
+        t.start()
+        result["server_got"] = hashlib.sha256(recv_all(c)).hexdigest()
+        t.join(60)
+
+    cport = free_port()
+    srv = HandlerServer("127.0.0.1", cport, handler)
+    ctx.sb.on_exit(srv.close)
+    p = start(ctx, cport=cport, extra=extra)
+    c = connect("127.0.0.1", p.hport, timeout=60)
+    t = threading.Thread(target=lambda: (c.sendall(data_c),
+                                         c.shutdown(socket.SHUT_WR)))
+    t.start()
+    got = hashlib.sha256(recv_all(c)).hexdigest()
+    t.join(60)
+    c.close()
+    srv.join()
+    check(got == hashlib.sha256(data_s).hexdigest(),
+          "container->client bytes differ")
+    check(result.get("server_got") == hashlib.sha256(data_c).hexdigest(),
+          "client->container bytes differ")
+
+
+@test()
+def tcp_full_duplex_8mib(ctx):
+    """8 MiB each way at once, byte-exact (splice path)."""
+    _duplex_8mib(ctx)
+
+
+@test(strait_only=True)
+def tcp_full_duplex_8mib_no_splice(ctx):
+    """The same through the copy path."""
+    _duplex_8mib(ctx, extra=("-no-splice",))
+
+
+@test()
+def tcp_half_close_client_first(ctx):
+    """Client sends and shuts its write side; the reply still arrives."""
+    def handler(c):
+        got = recv_all(c)
+        check(got == b"request", "server got %r" % got)
+        c.sendall(b"reply after your EOF")
+    cport = free_port()
+    srv = HandlerServer("127.0.0.1", cport, handler)
+    ctx.sb.on_exit(srv.close)
+    p = start(ctx, cport=cport)
+    c = connect("127.0.0.1", p.hport)
+    c.sendall(b"request")
+    c.shutdown(socket.SHUT_WR)
+    got = recv_all(c)
+    c.close()
+    srv.join()
+    check(got == b"reply after your EOF", "client got %r" % got)
+
+
+@test()
+def tcp_half_close_server_first(ctx):
+    """Container sends and shuts first; the client can still send."""
+    def handler(c):
+        c.sendall(b"banner")
+        c.shutdown(socket.SHUT_WR)
+        got = recv_all(c)
+        check(got == b"client speaks after EOF", "server got %r" % got)
+    cport = free_port()
+    srv = HandlerServer("127.0.0.1", cport, handler)
+    ctx.sb.on_exit(srv.close)
+    p = start(ctx, cport=cport)
+    c = connect("127.0.0.1", p.hport)
+    check(recv_all(c) == b"banner", "banner then EOF expected")
+    c.sendall(b"client speaks after EOF")
+    c.shutdown(socket.SHUT_WR)
+    srv.join()
+    check(recv_all(c) == b"", "nothing more after the server's EOF")
+    c.close()
+
+
+@test()
+def tcp_container_down_then_up(ctx):
+    """No container listening: the client is closed, the proxy lives on
+    and serves the container once it is up."""
+    cport = free_port()
+    p = start(ctx, cport=cport)
+    c = connect("127.0.0.1", p.hport, timeout=5)
+    try:
+        got = c.recv(16)
+    except ConnectionResetError:
+        got = b""
+    c.close()
+    check(got == b"", "expected EOF or reset, got %r" % got)
+    check(p.alive(), "proxy exited after a refused connect")
+    srv, _ = None, None
+    srv = EchoServer("127.0.0.1", cport)
+    ctx.sb.on_exit(srv.close)
+    echo(ctx, "127.0.0.1", p.hport, b"now it is up")
+
+
+@test()
+def tcp_1000_concurrent(ctx):
+    """1000 connections open at once, each gets its own bytes back."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 8192)),
+                                                hard))
+    srv, cport = with_echo(ctx)
+    p = start(ctx, cport=cport)
+    conns = []
+    try:
+        for i in range(1000):
+            conns.append(connect("127.0.0.1", p.hport, timeout=20))
+        for i, c in enumerate(conns):
+            c.sendall(b"conn %04d\n" % i)
+        for i, c in enumerate(conns):
+            want = b"conn %04d\n" % i
+            got = b""
+            while len(got) < len(want):
+                b = c.recv(64)
+                check(b, "connection %d closed early" % i)
+                got += b
+            check(got == want, "connection %d got %r" % (i, got))
+    finally:
+        for c in conns:
+            c.close()
+    check(srv.accepted == 1000, "container saw %d connections"
+          % srv.accepted)
+
+
+@test()
+def tcp_ipv6(ctx):
+    """IPv6 host address to an IPv6 container."""
+    srv, cport = with_echo(ctx, "2001:db8::2")
+    p = start(ctx, host="2001:db8::1", cip="2001:db8::2", cport=cport)
+    echo(ctx, "2001:db8::1", p.hport, b"over IPv6")
+
+
+@test()
+def tcp_ipv6_to_ipv4(ctx):
+    """dockerd's "::" proxy forwards to the container's IPv4 address."""
+    srv, cport = with_echo(ctx)
+    p = start(ctx, host="::1", cip="127.0.0.1", cport=cport)
+    echo(ctx, "::1", p.hport, b"v6 in, v4 out")
+
+
+@test()
+def tcp_ipv6_only(ctx):
+    """Bound to "::", the proxy leaves "0.0.0.0" of the same port free for
+    dockerd's second proxy (IPV6_V6ONLY)."""
+    srv, cport = with_echo(ctx)
+    port = free_port()
+    p = start(ctx, host="::", hport=port, cip="127.0.0.1", cport=cport)
+    q = start(ctx, host="0.0.0.0", hport=port, cip="127.0.0.1", cport=cport)
+    echo(ctx, "::1", port, b"via ::")
+    echo(ctx, "127.0.0.1", port, b"via 0.0.0.0")
+    check(p.alive() and q.alive(), "both proxies serve")
+
+
+# ---- readiness and start-up errors --------------------------------------
+
+@test()
+def ready_success_bytes(ctx):
+    """"0\\n" in one read, then fd 3 is closed, and the port already works."""
+    srv, cport = with_echo(ctx)
+    p = start(ctx, cport=cport, expect_ready=False)
+    got = p.ready()
+    check(p.first_read == b"0\n", "first read %r" % p.first_read)
+    check(got == b"0\n", "then EOF expected, got %r" % got)
+    echo(ctx, "127.0.0.1", p.hport)
+
+
+@test()
+def ready_bind_in_use(ctx):
+    """A taken port: "1\\n" and Go's message on fd 3 and stderr, exit 1."""
+    port = free_port()
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", port))
+    taken.listen()
+    ctx.sb.on_exit(taken.close)
+    p = start(ctx, hport=port, cport=80, expect_ready=False)
+    got = p.ready()
+    msg = "listen tcp4 127.0.0.1:%d: bind: address already in use" % port
+    check(got == ("1\n" + msg).encode(), "fd 3 got %r" % got)
+    check(p.wait() == 1, "exit code %r" % p.p.returncode)
+
+
+@test(strait_only=True)
+def ready_error_on_stderr(ctx):
+    """The same one line goes to stderr for people running it by hand."""
+    port = free_port()
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", port))
+    taken.listen()
+    ctx.sb.on_exit(taken.close)
+    p = start(ctx, hport=port, cport=80, expect_ready=False)
+    p.ready()
+    p.wait()
+    msg = "listen tcp4 127.0.0.1:%d: bind: address already in use" % port
+    check(p.stderr() == "strait-proxy: %s\n" % msg,
+          "stderr: %r" % p.stderr())
+
+
+@test(dp_fails="Go's flag errors exit 2 without writing to fd 3, so "
+      "dockerd waits for the pipe to close and shows no reason")
+def ready_bad_argument(ctx):
+    """Bad addresses and ports are reported on fd 3 too, then exit 2."""
+    for args in (["-host-port", "http"], ["-host-ip", "1.2.3"],
+                 ["-container-port", "70000"]):
+        base = {"-proto": "tcp", "-host-ip": "127.0.0.1", "-host-port": "80",
+                "-container-ip": "127.0.0.1", "-container-port": "80"}
+        base[args[0]] = args[1]
+        argv = [x for kv in base.items() for x in kv]
+        p = Proc(ctx.argv(*argv))
+        ctx.sb.spawn(p)
+        ctx.procs.append(p)
+        got = p.ready()
+        check(got.startswith(b"1\n") and len(got) > 2,
+              "%s: fd 3 got %r" % (args, got))
+        check(b"\n" not in got[2:], "one line: %r" % got)
+        check(p.wait() == 2, "%s: exit %r" % (args, p.p.returncode))
+
+
+@test()
+def ready_sctp_refused(ctx):
+    """This kernel has no SCTP: a clear error on fd 3, non-zero exit."""
+    p = start(ctx, proto="sctp", cport=80, expect_ready=False)
+    got = p.ready()
+    check(got.startswith(b"1\n") and len(got) > 2, "fd 3 got %r" % got)
+    check(p.wait() not in (0, None), "exit %r" % p.p.returncode)
+
+
+@test(dp_fails="the 20.10 binary takes its own listener on fd 3 for the "
+      "signal pipe and closes it, so it stops at once (contract, 2)")
+def standalone_without_fd3(ctx):
+    """Started by hand, with no fd 3 at all, it just serves."""
+    srv, cport = with_echo(ctx)
+    p = start(ctx, cport=cport, fd3=False)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            echo(ctx, "127.0.0.1", p.hport, b"by hand")
+            break
+        except (ConnectionRefusedError, AssertionError):
+            check(p.alive(), "proxy exited: %s" % p.stderr())
+            check(time.monotonic() < deadline, "never served")
+            time.sleep(0.05)
+
+
+@test(dp_fails="20.10 predates -use-listen-fd (Docker 28+)")
+def fd4_adoption(ctx):
+    """-use-listen-fd serves the socket on fd 4 and binds nothing itself."""
+    srv, cport = with_echo(ctx)
+    port = free_port()
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", port))
+    ls.listen(128)
+    p = start(ctx, hport=port, cport=cport, fd4=ls.fileno(),
+              use_listen_fd=True)
+    ls.close()
+    echo(ctx, "127.0.0.1", port, b"through fd 4")
+    fl = os.listdir("/proc/%d/fd" % p.pid)
+    check("3" not in fl, "fd 3 still open in the proxy")
+
+
+@test(dp_fails="20.10 predates -use-listen-fd (Docker 28+)")
+def fd4_wrong_socket(ctx):
+    """A UDP socket on fd 4 for -proto tcp is refused on fd 3."""
+    us = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    us.bind(("127.0.0.1", 0))
+    p = start(ctx, cport=80, fd4=us.fileno(), use_listen_fd=True,
+              expect_ready=False)
+    us.close()
+    got = p.ready()
+    check(got.startswith(b"1\n") and b"fd 4" in got, "fd 3 got %r" % got)
+    check(p.wait() not in (0, None), "exit %r" % p.p.returncode)
+
+
+# ---- process life ----------------------------------------------------------
+
+def _stop_with_open(ctx, sig):
+    srv, cport = with_echo(ctx)
+    p = start(ctx, cport=cport)
+    conns = [connect("127.0.0.1", p.hport) for _ in range(5)]
+    for c in conns:
+        c.sendall(b"open")
+        check(c.recv(4) == b"open", "echo before the signal")
+    p.signal(sig)
+    rc = p.wait(5)
+    for c in conns:
+        c.close()
+    check(rc == 0, "exit after %s with connections open: %r"
+          % (signal.Signals(sig).name, rc))
+
+
+@test()
+def sigint_exits_0_with_connections(ctx):
+    """dockerd stops a proxy with SIGINT and waits forever."""
+    _stop_with_open(ctx, signal.SIGINT)
+
+
+@test()
+def sigterm_exits_0_with_connections(ctx):
+    """dockerd's death sends SIGTERM (PR_SET_PDEATHSIG)."""
+    _stop_with_open(ctx, signal.SIGTERM)
+
+
+@test(dp_fails="Go's default action for SIGHUP ends the process")
+def sighup_does_not_kill(ctx):
+    srv, cport = with_echo(ctx)
+    p = start(ctx, cport=cport)
+    p.signal(signal.SIGHUP)
+    echo(ctx, "127.0.0.1", p.hport, b"after HUP")
+    check(p.alive(), "SIGHUP killed it")
+
+
+@test(dp_fails="exits on the first accept error, EMFILE included, and the "
+      "port stays dead (contract, 6)")
+def emfile_pauses_then_serves(ctx):
+    """With 64 fds, a flood past the limit pauses accepting (no exit, no
+    spinning); once connections close, new ones are served."""
+    srv, cport = with_echo(ctx)
+    p = start(ctx, cport=cport, nofile=64)
+    flood = []
+    for i in range(80):
+        c = connect("127.0.0.1", p.hport)
+        c.sendall(b"x")
+        flood.append(c)
+    time.sleep(0.5)  # let it hit the limit
+    cpu0 = p.cpu_seconds()
+    time.sleep(1.0)
+    busy = p.cpu_seconds() - cpu0
+    check(p.alive(), "proxy died at the fd limit: %s" % p.stderr())
+    check(busy < 0.5, "proxy spins at the fd limit (%.2f s CPU in 1 s)"
+          % busy)
+    for c in flood:
+        c.close()
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            echo(ctx, "127.0.0.1", p.hport, b"after the flood")
+            break
+        except (AssertionError, OSError):
+            check(time.monotonic() < deadline, "not serving after flood")
+            time.sleep(0.2)
+    check(p.alive(), "proxy exited")
+    if not ctx.docker:
+        n = p.stderr().count("accept:")
+        check(1 <= n <= 2, "want the pause logged once, got %d lines" % n)
+
+
+def _caps(st):
+    return {k: int(st[k], 16) for k in ("CapInh", "CapPrm", "CapEff",
+                                         "CapBnd", "CapAmb")}
+
+
+@test(dp_fails="runs as root with every capability (contract, 9)")
+def caps_dropped_after_ready(ctx):
+    """After "0\\n": no capability in any set, no_new_privs on."""
+    srv, cport = with_echo(ctx)
+    p = start(ctx, cport=cport)
+    st = p.status()
+    caps = _caps(st)
+    check(all(v == 0 for v in caps.values()), "capabilities left: %s" % caps)
+    check(st.get("NoNewPrivs") == "1", "NoNewPrivs %s" % st.get("NoNewPrivs"))
+    echo(ctx, "127.0.0.1", p.hport, b"still serving")
+
+
+@test(strait_only=True)
+def user_switch(ctx):
+    """-user nobody: uid/gid nobody, no supplementary groups, no caps."""
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    srv, cport = with_echo(ctx)
+    p = start(ctx, cport=cport, extra=("-user", "nobody"))
+    st = p.status()
+    check(st["Uid"].split() == [str(nobody.pw_uid)] * 4, "Uid %s" % st["Uid"])
+    check(st["Gid"].split() == [str(nobody.pw_gid)] * 4, "Gid %s" % st["Gid"])
+    check(st["Groups"].strip() == "", "Groups %r" % st["Groups"])
+    check(all(v == 0 for v in _caps(st).values()), "caps left")
+    echo(ctx, "127.0.0.1", p.hport, b"as nobody")
+
+
+@test(dp_fails="20.10 dials the container with net.DialTCP, which sets no "
+      "keepalive on that socket (Docker 28's proxy does)")
+def keepalive_on_both_sockets(ctx):
+    """Go's keepalive (15 s) on the client and container sockets."""
+    srv, cport = with_echo(ctx)
+    p = start(ctx, cport=cport)
+    c = connect("127.0.0.1", p.hport)
+    c.sendall(b"k")
+    check(c.recv(1) == b"k", "echo")
+    out = subprocess.run(["ss", "-tnoHp", "state", "established"],
+                         capture_output=True, text=True, timeout=10).stdout
+    mine = [ln for ln in out.splitlines() if "pid=%d," % p.pid in ln]
+    check(len(mine) == 2, "want 2 proxy sockets, ss shows:\n%s" % out)
+    for ln in mine:
+        check(re.search(r"timer:\(keepalive,1[0-5]", ln),
+              "no 15 s keepalive: %s" % ln)
+    c.close()
+
+
+@test(dp_fails="20.10 has no -v flag (Docker 28+ has)")
+def version_flag(ctx):
+    """-v prints one line and exits 0."""
+    r = subprocess.run([ctx.proxy, "-v"], capture_output=True, text=True,
+                       timeout=10)
+    check(r.returncode == 0, "exit %d" % r.returncode)
+    check(len(r.stdout.splitlines()) == 1 and "version" in r.stdout,
+          "stdout %r" % r.stdout)
+
+
+@test()
+def unknown_flag_exit_2(ctx):
+    r = subprocess.run([ctx.proxy, "-no-such-flag"], capture_output=True,
+                       text=True, timeout=10)
+    check(r.returncode == 2, "exit %d" % r.returncode)
+    check("flag provided but not defined: -no-such-flag" in r.stderr,
+          "stderr %r" % r.stderr)
