@@ -93,7 +93,8 @@ test: deps
 	$(MAKE) WERROR=1 SAN=address,undefined all
 	sh scripts/run-tests.sh
 
-demo: deps
+demo:
+	sh scripts/install-deps.sh demo
 	$(MAKE) all
 	sh scripts/demo.sh $(O)/strait-proxy
 

@@ -58,6 +58,20 @@ static int main_listen(const struct cfg *cfg, char *err, size_t errlen)
 	return listener_bind(cfg, err, errlen);
 }
 
+static void main_log_start(const struct cfg *cfg, int lfd,
+			   const union addr_sock *target)
+{
+	char from[ADDR_STRLEN] = "?", to[ADDR_STRLEN] = "?";
+	union addr_sock sa;
+	socklen_t len = sizeof(sa);
+
+	if (!getsockname(lfd, &sa.sa, &len))
+		addr_format_sock(&sa.sa, from, sizeof(from));
+	addr_format_sock(&target->sa, to, sizeof(to));
+	log_info("%s %s -> %s%s", cfg_proto_name(cfg->proto), from, to,
+		 cfg->no_splice ? " (copying, no splice)" : "");
+}
+
 static void main_stop(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
@@ -141,6 +155,7 @@ int main(int argc, char *argv[])
 	if (tcp_server_init(&srv, base, lfd, &target, target_len,
 			    cfg.no_splice))
 		main_fail(1, "event loop: out of memory");
+	main_log_start(&cfg, lfd, &target);
 	rc = main_run(base, &srv);
 	event_base_free(base);
 	libevent_global_shutdown();

@@ -103,6 +103,7 @@ static ssize_t tcp_dir_drain(struct tcp_dir *d)
 	if (n > 0) {
 		d->pending -= (size_t)n;
 		d->off += (size_t)n;
+		d->bytes += (unsigned long long)n;
 		d->stalled = false;
 	}
 	return n;

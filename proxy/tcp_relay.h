@@ -36,6 +36,7 @@ typedef void (*tcp_relay_done_fn)(struct tcp_relay *r, enum tcp_relay_end end,
  *		may be full by slots rather than bytes, so wait for a drain
  * @eof:	nothing more will be read from @src
  * @shut:	SHUT_WR sent to @dst
+ * @bytes:	bytes written to @dst so far
  */
 struct tcp_dir {
 	struct tcp_relay *r;
@@ -44,6 +45,7 @@ struct tcp_dir {
 	char *buf;
 	size_t off, pending;
 	bool copy, stalled, eof, shut;
+	unsigned long long bytes;
 };
 
 /**

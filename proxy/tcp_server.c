@@ -54,8 +54,11 @@ static void tcp_server_done(struct tcp_relay *r, enum tcp_relay_end end,
 
 	if (end == TCP_RELAY_REFUSED)
 		tcp_server_refused(s, err);
-	else if (end == TCP_RELAY_ABORTED)
-		log_debug("connection reset: %s", strerror(err));
+	else
+		log_debug("closed%s%s: %llu bytes to the container, %llu back",
+			  end == TCP_RELAY_ABORTED ? " with reset: " : "",
+			  end == TCP_RELAY_ABORTED ? strerror(err) : "",
+			  r->dir[0].bytes, r->dir[1].bytes);
 	LIST_REMOVE(r, link);
 	s->nrelays--;
 	tcp_relay_free(r, end != TCP_RELAY_CLOSED);
