@@ -2,7 +2,7 @@
 # install-deps.sh - install what strait needs from Debian, only if missing.
 #
 #   install-deps.sh build   compiler, pkg-config, libevent, libcap-ng
-#   install-deps.sh test    build + cmocka, python3, iproute2 (ip, ss)
+#   install-deps.sh test    build + cmocka, python3, iproute2 (ip, ss), valgrind
 #   install-deps.sh demo    build + python3, iproute2, curl
 #
 # A second run asks apt nothing. Never starts a service.
@@ -11,7 +11,7 @@ set -eu
 need="gcc make pkg-config libevent-dev libcap-ng-dev"
 case "${1:-build}" in
 build) ;;
-test) need="$need libcmocka-dev python3 iproute2" ;;
+test) need="$need libcmocka-dev python3 iproute2 valgrind" ;;
 demo) need="$need python3 iproute2 curl" ;;
 *) echo "install-deps.sh: unknown set: $1 (build, test, demo)" >&2; exit 2 ;;
 esac

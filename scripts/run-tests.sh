@@ -5,7 +5,8 @@
 #
 # 1. cmocka unit tests (BUILD_DIR/tests/test_*)
 # 2. black-box tests against BUILD_DIR/strait-proxy, in network namespaces
-# 3. the same against the ASan+UBSan build (SAN_BUILD_DIR/strait-proxy)
+# 3. the same against the ASan+UBSan build (SAN_BUILD_DIR/strait-proxy),
+#    and against BUILD_DIR/strait-proxy under valgrind memcheck
 # 4. the same against /usr/sbin/docker-proxy where Debian's docker.io is
 #    installed: docker-proxy's known failures are expected, not hidden
 set -u
@@ -58,6 +59,12 @@ if [ -x "$san/strait-proxy" ]; then
 		blackbox "strait-proxy (ASan+UBSan)" "$san/strait-proxy"
 else
 	echo "run-tests.sh: no sanitizer build at $san: counted as failed"
+	failed=$((failed + 1))
+fi
+if command -v valgrind >/dev/null 2>&1; then
+	blackbox "strait-proxy (valgrind)" "$top/tests/blackbox/valgrind-proxy.sh"
+else
+	echo "run-tests.sh: valgrind not installed: counted as failed"
 	failed=$((failed + 1))
 fi
 if [ -x /usr/sbin/docker-proxy ]; then

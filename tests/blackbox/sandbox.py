@@ -152,12 +152,14 @@ class Proc:
             first = os.read(self.rfd, 2)
         self.first_read = first
         rest = b""
+        self.ready_eof = not first
         deadline = time.monotonic() + timeout
         while first and time.monotonic() < deadline:
             if not select.select([self.rfd], [], [], 1)[0]:
                 continue
             chunk = os.read(self.rfd, 4096)
             if not chunk:
+                self.ready_eof = True
                 break
             rest += chunk
         os.close(self.rfd)
