@@ -8,14 +8,14 @@
  * source into a holding area and writes from there to its destination: a
  * pipe, filled and drained with splice(2) so the bytes never cross into user
  * space, or (where splice is refused, or with -no-splice) a 64 KiB buffer.
- * Either way at most TCP_RELAY_BUF bytes wait per direction: when the holding
- * area is full we stop reading the source, its receive window closes, and the
- * sender slows down. That is the backpressure; memory per connection is
+ * Either way at most a pipe's or buffer's worth of bytes (256 KiB, 64 KiB)
+ * wait per direction: when the holding area is full we stop reading the
+ * source, its receive window closes, and the sender slows down. That is the backpressure; memory per connection is
  * bounded by two holding areas plus the kernel's socket buffers.
  *
  * splice() says EAGAIN both for "socket empty" and "pipe full", and a pipe
  * can be full by slots (one per skb fragment) long before it holds
- * TCP_RELAY_BUF bytes. So we count the bytes in the pipe ourselves, and an
+ * its size in bytes. So we count the bytes in the pipe ourselves, and an
  * EAGAIN while the pipe holds data marks the direction stalled: we wait for
  * the destination to take some bytes before reading again, rather than
  * waiting on a source that is readable and spinning.
@@ -50,6 +50,24 @@ static void tcp_dir_to_copy(struct tcp_dir *d)
 		d->pipe[0] = d->pipe[1] = -1;
 	}
 	d->copy = true;
+	d->cap = TCP_RELAY_BUF;
+}
+
+/* Return: 0, or -1 if no pipe could be had (the direction then copies) */
+static int tcp_dir_pipe(struct tcp_dir *d)
+{
+	int sz;
+
+	if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC)) {
+		d->pipe[0] = d->pipe[1] = -1;
+		tcp_dir_to_copy(d);
+		return -1;
+	}
+	sz = fcntl(d->pipe[1], F_SETPIPE_SZ, TCP_RELAY_PIPE);
+	if (sz < 0)
+		sz = fcntl(d->pipe[1], F_GETPIPE_SZ);
+	d->cap = sz > 0 ? (size_t)sz : 4096;
+	return 0;
 }
 
 static ssize_t tcp_dir_fill_copy(struct tcp_dir *d)
@@ -77,12 +95,9 @@ static ssize_t tcp_dir_fill(struct tcp_dir *d)
 	if (d->copy)
 		return tcp_dir_fill_copy(d);
 	/* No fd to spare for a pipe: this direction copies instead */
-	if (d->pipe[0] < 0 && pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC)) {
-		d->pipe[0] = d->pipe[1] = -1;
-		tcp_dir_to_copy(d);
+	if (d->pipe[0] < 0 && tcp_dir_pipe(d))
 		return tcp_dir_fill_copy(d);
-	}
-	n = splice(d->src, NULL, d->pipe[1], NULL, TCP_RELAY_BUF - d->pending,
+	n = splice(d->src, NULL, d->pipe[1], NULL, d->cap - d->pending,
 		   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 	if (n < 0 && (errno == EINVAL || errno == ENOSYS) && !d->pending) {
 		tcp_dir_to_copy(d);
@@ -111,7 +126,7 @@ static ssize_t tcp_dir_drain(struct tcp_dir *d)
 
 static bool tcp_dir_can_read(const struct tcp_dir *d)
 {
-	return !d->eof && !d->stalled && d->pending < TCP_RELAY_BUF;
+	return !d->eof && !d->stalled && d->pending < d->cap;
 }
 
 /* One fill attempt. Return: true if bytes moved or the state changed */
@@ -221,6 +236,8 @@ static void tcp_dir_init(struct tcp_relay *r, int i, bool copy)
 	d->dst = r->fd[1 - i];
 	d->pipe[0] = d->pipe[1] = -1;
 	d->copy = copy;
+	/* until the pipe exists, any room at all lets reading start */
+	d->cap = copy ? TCP_RELAY_BUF : TCP_RELAY_PIPE;
 }
 
 /**

@@ -10,8 +10,13 @@ struct event;
 struct event_base;
 struct tcp_relay;
 
-/* Bytes held per direction: a pipe's default size, or the copy buffer */
+/* Bytes held per direction in copy mode */
 #define TCP_RELAY_BUF (64 * 1024)
+/* Pipe size asked for in splice mode: 4x the default moves bulk data with
+ * a quarter of the wake-ups (measured: about 1.3x the throughput of 64 KiB
+ * on loopback). The kernel grants less when the user's pipe budget
+ * (fs.pipe-user-pages-soft) is spent; the relay then works with that. */
+#define TCP_RELAY_PIPE (256 * 1024)
 
 enum tcp_relay_end {
 	TCP_RELAY_CLOSED = 0,	/* both directions finished cleanly */
@@ -31,6 +36,7 @@ typedef void (*tcp_relay_done_fn)(struct tcp_relay *r, enum tcp_relay_end end,
  * @buf:	copy buffer, NULL until data first flows in copy mode
  * @off:	start of pending bytes in @buf
  * @pending:	bytes read and not yet written (in the pipe or @buf)
+ * @cap:	most bytes the pipe or @buf can hold
  * @copy:	copy through @buf instead of splicing
  * @stalled:	splice into the pipe said EAGAIN while it held data: the pipe
  *		may be full by slots rather than bytes, so wait for a drain
@@ -43,7 +49,7 @@ struct tcp_dir {
 	int src, dst;
 	int pipe[2];
 	char *buf;
-	size_t off, pending;
+	size_t off, pending, cap;
 	bool copy, stalled, eof, shut;
 	unsigned long long bytes;
 };

@@ -206,7 +206,9 @@ static void test_backpressure_then_eof(void **state)
 	}
 	assert_int_equal(errno, EAGAIN);
 	assert_true(f->r->dir[0].pending > 0);
-	assert_true(f->r->dir[0].pending <= TCP_RELAY_BUF);
+	assert_true(f->r->dir[0].pending <= f->r->dir[0].cap);
+	assert_int_equal(f->r->dir[0].cap,
+			 f->copy ? TCP_RELAY_BUF : TCP_RELAY_PIPE);
 	assert_false(f->r->on & 1U);	/* not reading the client */
 	assert_true(f->r->on & 8U);	/* waiting to write to the server */
 	shutdown(f->cl, SHUT_WR);
