@@ -54,13 +54,15 @@ ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDSAN) $(LDFLAGS)
 
 COMMON_SRC := common/log.c common/addr.c common/priv.c
 PROXY_SRC  := proxy/cfg.c proxy/ready.c proxy/listener.c proxy/tcp_relay.c \
+	proxy/udp_flow.c proxy/udp_server.c \
 	proxy/tcp_server.c
 PROXY_MAIN := proxy/main.c
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o)
 PROXY_OBJ  := $(PROXY_SRC:%.c=$(O)/%.o)
 
-UNIT_TESTS := test_cfg test_addr test_ready test_tcp_relay test_log
+UNIT_TESTS := test_cfg test_addr test_ready test_tcp_relay test_log \
+	test_udp_flow
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
 .PHONY: all clean install uninstall test unit blackbox blackbox-san demo \

@@ -21,6 +21,7 @@ const char cfg_usage[] =
 	"                    -container-ip IP -container-port PORT\n"
 	"                    [-use-listen-fd] [-user NAME] [-no-splice]\n"
 	"                    [-log-level error|warn|info|debug]\n"
+	"                    [-udp-timeout DURATION] [-udp-max-flows N]\n"
 	"       strait-proxy -version | -help\n"
 	"\n"
 	"A drop-in for docker-proxy: dockerd --userland-proxy-path=PATH.\n"
@@ -35,6 +36,10 @@ const char cfg_usage[] =
 	"  -user NAME          switch to this user once listening\n"
 	"  -no-splice          copy in user space instead of splice(2)\n"
 	"  -log-level L        error, warn, info (default) or debug\n"
+	"  -udp-timeout D      idle time before a UDP flow ends: 90s (default),\n"
+	"                      500ms, 2m, 1h; env " CFG_ENV_UDP_TIMEOUT "\n"
+	"  -udp-max-flows N    UDP clients tracked at once (default 4096);\n"
+	"                      env " CFG_ENV_UDP_MAX_FLOWS "\n"
 	"  -version, -v        print the version and exit\n"
 	"  -help, -h           print this help and exit\n"
 	"\n"
@@ -50,6 +55,8 @@ enum cfg_opt {
 	OPT_NO_SPLICE,
 	OPT_USER,
 	OPT_LOG_LEVEL,
+	OPT_UDP_TIMEOUT,
+	OPT_UDP_MAX_FLOWS,
 	OPT_VERSION,
 	OPT_HELP,
 	OPT_COUNT,
@@ -71,6 +78,8 @@ static const struct cfg_flag cfg_flags[] = {
 	{ "no-splice", OPT_NO_SPLICE, true },
 	{ "user", OPT_USER, false },
 	{ "log-level", OPT_LOG_LEVEL, false },
+	{ "udp-timeout", OPT_UDP_TIMEOUT, false },
+	{ "udp-max-flows", OPT_UDP_MAX_FLOWS, false },
 	{ "version", OPT_VERSION, true },
 	{ "v", OPT_VERSION, true },
 	{ "help", OPT_HELP, true },
@@ -88,6 +97,96 @@ const char *cfg_proto_name(enum cfg_proto proto)
 	static const char *const names[] = { "tcp", "udp", "sctp" };
 
 	return names[proto];
+}
+
+/**
+ * cfg_parse_duration() - "90", "90s", "500ms", "2m", "1h": 1 ms to 7 days
+ * @s:		text; a bare number is seconds
+ * @ms:		result in milliseconds
+ *
+ * Return: 0 on success, -1 otherwise
+ */
+int cfg_parse_duration(const char *s, uint64_t *ms)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = { { "", 1000 }, { "ms", 1 }, { "s", 1000 },
+		      { "m", 60000 }, { "h", 3600000 } };
+	uint64_t v = 0;
+	size_t i, n;
+
+	for (n = 0; s[n] >= '0' && s[n] <= '9'; n++) {
+		if (n >= 9)
+			return -1;
+		v = v * 10 + (uint64_t)(s[n] - '0');
+	}
+	if (n == 0)
+		return -1;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(s + n, units[i].unit))
+			continue;
+		v *= units[i].ms;
+		if (v < 1 || v > 7ULL * 24 * 3600000)
+			return -1;
+		*ms = v;
+		return 0;
+	}
+	return -1;
+}
+
+static int cfg_set_flows(const char *what, const char *v, uint32_t *n,
+			 char *err, size_t errlen)
+{
+	unsigned long x = 0;
+	size_t i;
+
+	for (i = 0; v[i] >= '0' && v[i] <= '9' && i < 9; i++)
+		x = x * 10 + (unsigned long)(v[i] - '0');
+	if (i == 0 || v[i] || x < 1 || x > 1000000)
+		return snprintf(err, errlen,
+				"invalid %s \"%s\" (want 1-1000000)", what, v),
+		       -1;
+	*n = (uint32_t)x;
+	return 0;
+}
+
+static int cfg_set_timeout(const char *what, const char *v, uint64_t *ms,
+			   char *err, size_t errlen)
+{
+	if (cfg_parse_duration(v, ms))
+		return snprintf(err, errlen,
+				"invalid %s \"%s\" (want e.g. 90s, 500ms, 2m)",
+				what, v),
+		       -1;
+	return 0;
+}
+
+/**
+ * cfg_env() - settings from the environment, where no flag gave them
+ * @cfg:	configuration parsed from argv
+ * @timeout:	value of STRAIT_UDP_TIMEOUT, or NULL
+ * @max_flows:	value of STRAIT_UDP_MAX_FLOWS, or NULL
+ * @err:	one-line message on failure
+ * @errlen:	size of @err
+ *
+ * dockerd passes no extra flags to the proxy, but it does pass its own
+ * environment: this is how a user sets these under dockerd.
+ *
+ * Return: 0, or -1 with @err set
+ */
+int cfg_env(struct cfg *cfg, const char *timeout, const char *max_flows,
+	    char *err, size_t errlen)
+{
+	if (timeout && *timeout && !cfg->udp_timeout_set &&
+	    cfg_set_timeout(CFG_ENV_UDP_TIMEOUT, timeout, &cfg->udp_timeout_ms,
+			    err, errlen))
+		return -1;
+	if (max_flows && *max_flows && !cfg->udp_max_flows_set &&
+	    cfg_set_flows(CFG_ENV_UDP_MAX_FLOWS, max_flows,
+			  &cfg->udp_max_flows, err, errlen))
+		return -1;
+	return 0;
 }
 
 /* Go's strconv.ParseBool */
@@ -199,6 +298,14 @@ static int cfg_set(const struct cfg_flag *f, const char *v, struct cfg *cfg,
 			return snprintf(err, errlen, "empty -user"), -1;
 		cfg->user = v;
 		return 0;
+	case OPT_UDP_TIMEOUT:
+		cfg->udp_timeout_set = true;
+		return cfg_set_timeout("-udp-timeout", v, &cfg->udp_timeout_ms,
+				       err, errlen);
+	case OPT_UDP_MAX_FLOWS:
+		cfg->udp_max_flows_set = true;
+		return cfg_set_flows("-udp-max-flows", v, &cfg->udp_max_flows,
+				     err, errlen);
 	case OPT_LOG_LEVEL:
 		if (log_parse_level(v, &cfg->log_level))
 			return snprintf(err, errlen,
@@ -295,6 +402,8 @@ int cfg_parse(int argc, const char *const argv[], struct cfg *cfg, char *err,
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->log_level = LOG_LVL_INFO;
+	cfg->udp_timeout_ms = CFG_UDP_TIMEOUT_MS;
+	cfg->udp_max_flows = CFG_UDP_MAX_FLOWS;
 	cfg->host_ip.family = AF_INET;
 	cfg->container_ip.family = AF_INET;
 	if (errlen)

@@ -34,6 +34,10 @@ enum cfg_action {
  * @no_splice:		copy through user space instead of splice(2)
  * @user:		user to switch to after binding, or NULL
  * @log_level:		most verbose level logged
+ * @udp_timeout_ms:	idle timeout of a UDP flow
+ * @udp_max_flows:	capacity of the UDP flow table
+ * @udp_timeout_set:	-udp-timeout was given (it beats the environment)
+ * @udp_max_flows_set:	-udp-max-flows was given
  */
 struct cfg {
 	enum cfg_action action;
@@ -46,10 +50,21 @@ struct cfg {
 	bool no_splice;
 	const char *user;
 	enum log_level log_level;
+	uint64_t udp_timeout_ms;
+	uint32_t udp_max_flows;
+	bool udp_timeout_set, udp_max_flows_set;
 };
+
+#define CFG_UDP_TIMEOUT_MS 90000
+#define CFG_UDP_MAX_FLOWS 4096
+#define CFG_ENV_UDP_TIMEOUT "STRAIT_UDP_TIMEOUT"
+#define CFG_ENV_UDP_MAX_FLOWS "STRAIT_UDP_MAX_FLOWS"
 
 int cfg_parse(int argc, const char *const argv[], struct cfg *cfg, char *err,
 	      size_t errlen);
+int cfg_env(struct cfg *cfg, const char *timeout, const char *max_flows,
+	    char *err, size_t errlen);
+int cfg_parse_duration(const char *s, uint64_t *ms);
 const char *cfg_proto_name(enum cfg_proto proto);
 extern const char cfg_usage[];
 

@@ -171,6 +171,14 @@ int listener_adopt(int fd, const struct cfg *cfg, char *err, size_t errlen)
 		return snprintf(err, errlen,
 				"-use-listen-fd: fd %d is not listening", fd),
 		       -1;
+	/* docker sets these before handing a UDP socket over; make sure */
+	if (type == SOCK_DGRAM &&
+	    setsockopt(fd, domain == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
+		       domain == AF_INET6 ? IPV6_RECVPKTINFO : IP_PKTINFO,
+		       &(int){ 1 }, sizeof(int)))
+		return snprintf(err, errlen, "-use-listen-fd: pktinfo: %s",
+				strerror(errno)),
+		       -1;
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) ||
 	    fcntl(fd, F_SETFD, FD_CLOEXEC))

@@ -23,6 +23,7 @@
 #include "priv.h"
 #include "ready.h"
 #include "tcp_server.h"
+#include "udp_server.h"
 
 #define PROG "strait-proxy"
 
@@ -46,13 +47,20 @@ static void main_raise_nofile(void)
 		log_warn("setrlimit(RLIMIT_NOFILE): %s", strerror(errno));
 }
 
+/**
+ * struct main_server - whichever server -proto asked for
+ * @tcp:	TCP server
+ * @udp:	UDP server
+ * @proto:	which one is in use
+ */
+struct main_server {
+	struct tcp_server tcp;
+	struct udp_server udp;
+	enum cfg_proto proto;
+};
+
 static int main_listen(const struct cfg *cfg, char *err, size_t errlen)
 {
-	if (cfg->proto == CFG_PROTO_UDP) {
-		snprintf(err, errlen, "udp is not supported by this "
-				      "strait-proxy yet");
-		return -1;
-	}
 	if (cfg->use_listen_fd)
 		return listener_adopt(LISTENER_FD, cfg, err, errlen);
 	return listener_bind(cfg, err, errlen);
@@ -68,8 +76,14 @@ static void main_log_start(const struct cfg *cfg, int lfd,
 	if (!getsockname(lfd, &sa.sa, &len))
 		addr_format_sock(&sa.sa, from, sizeof(from));
 	addr_format_sock(&target->sa, to, sizeof(to));
-	log_info("%s %s -> %s%s", cfg_proto_name(cfg->proto), from, to,
-		 cfg->no_splice ? " (copying, no splice)" : "");
+	if (cfg->proto == CFG_PROTO_UDP)
+		log_info("udp %s -> %s (flows idle for %llu ms end, at most "
+			 "%u at once)",
+			 from, to, (unsigned long long)cfg->udp_timeout_ms,
+			 cfg->udp_max_flows);
+	else
+		log_info("tcp %s -> %s%s", from, to,
+			 cfg->no_splice ? " (copying, no splice)" : "");
 }
 
 static void main_stop(evutil_socket_t sig, short what, void *arg)
@@ -87,7 +101,23 @@ static void main_hup(evutil_socket_t sig, short what, void *arg)
 	log_debug("SIGHUP ignored");
 }
 
-static int main_run(struct event_base *base, struct tcp_server *srv)
+static int main_serve(struct main_server *srv, const struct cfg *cfg,
+		      struct event_base *base, int lfd)
+{
+	union addr_sock target;
+	socklen_t len;
+
+	len = addr_to_sock(&cfg->container_ip, cfg->container_port, &target);
+	srv->proto = cfg->proto;
+	main_log_start(cfg, lfd, &target);
+	if (cfg->proto == CFG_PROTO_UDP)
+		return udp_server_init(&srv->udp, base, lfd, &target, len,
+				       cfg->udp_timeout_ms, cfg->udp_max_flows);
+	return tcp_server_init(&srv->tcp, base, lfd, &target, len,
+			       cfg->no_splice);
+}
+
+static int main_run(struct event_base *base, struct main_server *srv)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct event *ev[3];
@@ -104,7 +134,10 @@ static int main_run(struct event_base *base, struct tcp_server *srv)
 		log_warn("fd %d: readiness write failed", READY_FD);
 	main_ready_fd = -1;
 	rc = event_base_dispatch(base);
-	tcp_server_close(srv);
+	if (srv->proto == CFG_PROTO_UDP)
+		udp_server_close(&srv->udp);
+	else
+		tcp_server_close(&srv->tcp);
 	for (i = 0; i < 3; i++)
 		event_free(ev[i]);
 	return rc < 0 ? 1 : 0;
@@ -113,10 +146,8 @@ static int main_run(struct event_base *base, struct tcp_server *srv)
 int main(int argc, char *argv[])
 {
 	struct priv_user user = { 0 };
-	struct tcp_server srv;
+	struct main_server srv;
 	struct event_base *base;
-	union addr_sock target;
-	socklen_t target_len;
 	char err[512];
 	struct cfg cfg;
 	int lfd, rc;
@@ -134,6 +165,9 @@ int main(int argc, char *argv[])
 		fputs(cfg_usage, stdout);
 		return 0;
 	}
+	if (cfg_env(&cfg, getenv(CFG_ENV_UDP_TIMEOUT),
+		    getenv(CFG_ENV_UDP_MAX_FLOWS), err, sizeof(err)))
+		main_fail(2, err);
 	log_init(PROG, cfg.log_level);
 	if (cfg.user && priv_lookup_user(cfg.user, &user, err, sizeof(err)))
 		main_fail(2, err);
@@ -150,12 +184,8 @@ int main(int argc, char *argv[])
 	base = event_base_new();
 	if (!base)
 		main_fail(1, "event loop: cannot create");
-	target_len = addr_to_sock(&cfg.container_ip, cfg.container_port,
-				  &target);
-	if (tcp_server_init(&srv, base, lfd, &target, target_len,
-			    cfg.no_splice))
+	if (main_serve(&srv, &cfg, base, lfd))
 		main_fail(1, "event loop: out of memory");
-	main_log_start(&cfg, lfd, &target);
 	rc = main_run(base, &srv);
 	event_base_free(base);
 	libevent_global_shutdown();

@@ -20,6 +20,7 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sandbox  # noqa: E402
 import tests_tcp  # noqa: E402
+import tests_udp  # noqa: E402,F401 (registers its tests)
 
 TEST_SECONDS = 120  # watchdog per test
 

@@ -206,9 +206,10 @@ class Proc:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def free_port(family=socket.AF_INET, host="127.0.0.1"):
+def free_port(family=socket.AF_INET, host="127.0.0.1",
+              kind=socket.SOCK_STREAM):
     """A port nothing in this namespace is bound to."""
-    s = socket.socket(family, socket.SOCK_STREAM)
+    s = socket.socket(family, kind)
     s.bind((host, 0))
     port = s.getsockname()[1]
     s.close()

@@ -142,3 +142,37 @@ class HandlerServer:
         self.running = False
         self.t.join(10)
         self.ls.close()
+
+
+class UdpEcho:
+    """Echoes datagrams (unless reply=False) and records each one's size and
+    source, so tests can see flows and their ports."""
+
+    def __init__(self, host, port, reply=True):
+        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.s = socket.socket(fam, socket.SOCK_DGRAM)
+        self.s.bind((host, port))
+        self.s.settimeout(0.2)
+        self.reply = reply
+        self.seen = []
+        self.running = True
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        while self.running:
+            try:
+                data, src = self.s.recvfrom(65536)
+            except (socket.timeout, OSError):
+                continue
+            self.seen.append((data, src))
+            if self.reply:
+                try:
+                    self.s.sendto(data, src)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.running = False
+        self.t.join(10)
+        self.s.close()

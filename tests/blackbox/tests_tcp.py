@@ -39,15 +39,20 @@ def check(cond, msg):
 
 def start(ctx, host="127.0.0.1", hport=None, cip="127.0.0.1", cport=None,
           extra=(), proto="tcp", fd3=True, fd4=None, nofile=None,
-          expect_ready=True, use_listen_fd=False):
+          expect_ready=True, use_listen_fd=False, env=None):
     hport = hport or free_port(host=host if ":" not in host else "::1",
                                family=socket.AF_INET6 if ":" in host
-                               else socket.AF_INET)
+                               else socket.AF_INET,
+                               kind=socket.SOCK_DGRAM if proto == "udp"
+                               else socket.SOCK_STREAM)
     args = ["-proto", proto, "-host-ip", host, "-host-port", str(hport),
             "-container-ip", cip, "-container-port", str(cport or 1)]
     if use_listen_fd:
         args.append("-use-listen-fd")
-    p = Proc(ctx.argv(*args, *extra), fd3=fd3, fd4=fd4, nofile=nofile)
+    if env is not None:
+        env = dict(os.environ, **env)
+    p = Proc(ctx.argv(*args, *extra), fd3=fd3, fd4=fd4, nofile=nofile,
+             env=env)
     ctx.sb.spawn(p)
     ctx.procs.append(p)
     p.hport = hport

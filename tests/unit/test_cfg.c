@@ -200,6 +200,81 @@ static void test_short_err(void **state)
 	assert_int_equal(strlen(err), 7);
 }
 
+static void test_duration(void **state)
+{
+	static const struct {
+		const char *in;
+		int ok;
+		uint64_t ms;
+	} cases[] = {
+		{ "90", 1, 90000 },	  { "90s", 1, 90000 },
+		{ "500ms", 1, 500 },	  { "2m", 1, 120000 },
+		{ "1h", 1, 3600000 },	  { "168h", 1, 604800000 },
+		{ "169h", 0, 0 },	  { "0", 0, 0 },
+		{ "0ms", 0, 0 },	  { "", 0, 0 },
+		{ "s", 0, 0 },		  { "1.5s", 0, 0 },
+		{ "-1s", 0, 0 },	  { "10 s", 0, 0 },
+		{ "1d", 0, 0 },		  { "9999999999", 0, 0 },
+	};
+	uint64_t ms;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ms = 7;
+		assert_int_equal(cfg_parse_duration(cases[i].in, &ms),
+				 cases[i].ok ? 0 : -1);
+		assert_int_equal(ms, cases[i].ok ? cases[i].ms : 7);
+	}
+}
+
+/* Flags beat the environment; the environment beats the defaults */
+static void test_udp_settings(void **state)
+{
+	struct cfg c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&c, err, "-proto", "udp", "-host-ip", "::",
+			       "-host-port", "53", "-container-ip", "10.0.0.2",
+			       "-container-port", "53"),
+			 0);
+	assert_int_equal(c.udp_timeout_ms, CFG_UDP_TIMEOUT_MS);
+	assert_int_equal(c.udp_max_flows, CFG_UDP_MAX_FLOWS);
+	assert_int_equal(cfg_env(&c, "2m", "100", err, sizeof(err)), 0);
+	assert_int_equal(c.udp_timeout_ms, 120000);
+	assert_int_equal(c.udp_max_flows, 100);
+	assert_int_equal(cfg_env(&c, NULL, "", err, sizeof(err)), 0);
+	assert_int_equal(c.udp_timeout_ms, 120000);
+
+	assert_int_equal(PARSE(&c, err, "-udp-timeout=300ms", "-udp-max-flows",
+			       "1000", "-host-ip", "::", "-host-port", "53",
+			       "-container-ip", "10.0.0.2", "-container-port",
+			       "53"),
+			 0);
+	assert_int_equal(cfg_env(&c, "2m", "100", err, sizeof(err)), 0);
+	assert_int_equal(c.udp_timeout_ms, 300);
+	assert_int_equal(c.udp_max_flows, 1000);
+
+	assert_int_equal(PARSE(&c, err, "-udp-timeout", "soon"), -1);
+	assert_string_equal(err, "invalid -udp-timeout \"soon\" (want e.g. "
+				 "90s, 500ms, 2m)");
+	assert_int_equal(PARSE(&c, err, "-udp-max-flows", "0"), -1);
+	assert_string_equal(err,
+			    "invalid -udp-max-flows \"0\" (want 1-1000000)");
+	assert_int_equal(PARSE(&c, err, "-udp-max-flows", "1000001"), -1);
+	assert_int_equal(PARSE(&c, err, "-host-ip", "::", "-host-port", "53",
+			       "-container-ip", "10.0.0.2", "-container-port",
+			       "53"),
+			 0);
+	assert_int_equal(cfg_env(&c, "forever", NULL, err, sizeof(err)), -1);
+	assert_string_equal(err, "invalid STRAIT_UDP_TIMEOUT \"forever\" "
+				 "(want e.g. 90s, 500ms, 2m)");
+	assert_int_equal(cfg_env(&c, NULL, "lots", err, sizeof(err)), -1);
+	assert_string_equal(err, "invalid STRAIT_UDP_MAX_FLOWS \"lots\" "
+				 "(want 1-1000000)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +283,8 @@ int main(void)
 		cmocka_unit_test(test_version_help),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_short_err),
+		cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_udp_settings),
 	};
 
 	return cmocka_run_group_tests_name("cfg", tests, NULL, NULL);

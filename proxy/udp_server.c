@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: MIT
+/*
+ * udp_server.c - UDP: one connected socket per client towards the container
+ *
+ * Theory of operation
+ *
+ * Datagrams from clients arrive on the listener, many per recvmmsg(). Each
+ * client (address and port) has a flow: a socket connected to the container
+ * with its own ephemeral port, so the kernel drops anything from another
+ * container address or port, and the container can tell clients apart.
+ * Consecutive datagrams of one client go out in one sendmmsg().
+ *
+ * Replies are read from the flow's socket, many per recvmmsg(), and sent
+ * from the listener to the client in one sendmmsg(), with IP_PKTINFO /
+ * IPV6_PKTINFO naming the local address the client last sent to: on a host
+ * with several addresses and a wildcard listener, the reply must come from
+ * the address the client used, or it is dropped as an answer from a
+ * stranger (the 20.10 docker-proxy gets this wrong).
+ *
+ * A flow lives until it has seen no client datagram for the idle timeout
+ * (replies do not count). The table has a fixed capacity; when it is full,
+ * the least recently used flow makes room. Out of fds, the oldest flow is
+ * given up too. ICMP port unreachable (the container not listening yet)
+ * shows up as ECONNREFUSED on the flow socket: ignored on read, and on
+ * write the datagram is sent again once the error has been consumed.
+ */
+#include "udp_server.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+union udp_ctrl {
+	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	size_t align;
+};
+
+/**
+ * struct udp_batch - vectors for one recvmmsg() and the matching sendmmsg()
+ * @in:		received messages
+ * @out:	messages to send
+ * @iov:	one buffer each
+ * @name:	source of each received datagram
+ * @ctrl:	ancillary data of each received datagram; ctrl[0] also holds
+ *		the pktinfo of replies
+ * @data:	the buffers (touched only as far as datagrams fill them)
+ */
+struct udp_batch {
+	struct mmsghdr in[UDP_SERVER_BATCH], out[UDP_SERVER_BATCH];
+	struct iovec iov[UDP_SERVER_BATCH];
+	union udp_flow_addr name[UDP_SERVER_BATCH];
+	union udp_ctrl ctrl[UDP_SERVER_BATCH];
+	char data[UDP_SERVER_BATCH][UDP_SERVER_DGRAM];
+};
+
+static struct log_ratelimit udp_server_rl = LOG_RATELIMIT_INIT(10, 5);
+static struct log_ratelimit udp_server_rl_evict = LOG_RATELIMIT_INIT(10, 1);
+
+static uint64_t udp_server_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void udp_server_prep_recv(struct udp_batch *b, bool named)
+{
+	int i;
+
+	for (i = 0; i < UDP_SERVER_BATCH; i++) {
+		struct msghdr *h = &b->in[i].msg_hdr;
+
+		b->iov[i].iov_base = b->data[i];
+		b->iov[i].iov_len = UDP_SERVER_DGRAM;
+		memset(h, 0, sizeof(*h));
+		h->msg_iov = &b->iov[i];
+		h->msg_iovlen = 1;
+		if (named) {
+			h->msg_name = &b->name[i];
+			h->msg_namelen = sizeof(b->name[i]);
+			h->msg_control = &b->ctrl[i];
+			h->msg_controllen = sizeof(b->ctrl[i]);
+		}
+	}
+}
+
+/* The local address a datagram was sent to, from its pktinfo */
+static void udp_server_local(struct udp_flow *f, struct msghdr *h)
+{
+	struct cmsghdr *cm;
+
+	for (cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR(h, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP &&
+		    cm->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			f->local.v4 = pi.ipi_spec_dst;
+			f->ifindex = pi.ipi_ifindex;
+		} else if (cm->cmsg_level == IPPROTO_IPV6 &&
+			   cm->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			f->local.v6 = pi.ipi6_addr;
+			f->ifindex = (int)pi.ipi6_ifindex;
+		}
+	}
+}
+
+static void udp_server_drop(struct udp_server *s, struct udp_flow *f)
+{
+	if (f->data)
+		event_free(f->data);
+	if (f->fd >= 0)
+		close(f->fd);
+	udp_flow_remove(&s->flows, f);
+}
+
+static void udp_server_evict(struct udp_server *s, const char *why)
+{
+	struct udp_flow *f = udp_flow_oldest(&s->flows);
+
+	if (!f)
+		return;
+	udp_server_drop(s, f);
+	s->flows.evicted++;
+	log_msg_rl(&udp_server_rl_evict, LOG_LVL_WARN,
+		   "udp: %s: dropped the least recently used flow "
+		   "(%llu so far)",
+		   why, s->flows.evicted);
+}
+
+static void udp_server_arm(struct udp_server *s)
+{
+	struct udp_flow *f = udp_flow_oldest(&s->flows);
+	uint64_t now, due, wait;
+	struct timeval tv;
+
+	if (!f || evtimer_pending(s->timer, NULL))
+		return;
+	now = udp_server_now();
+	due = f->last_ms + s->timeout_ms;
+	wait = due > now ? due - now : 0;
+	tv.tv_sec = (time_t)(wait / 1000);
+	tv.tv_usec = (suseconds_t)(wait % 1000) * 1000;
+	evtimer_add(s->timer, &tv);
+}
+
+static void udp_server_expire(evutil_socket_t fd, short what, void *arg)
+{
+	struct udp_server *s = arg;
+	uint64_t now = udp_server_now();
+	struct udp_flow *f;
+
+	(void)fd;
+	(void)what;
+	while ((f = udp_flow_expired(&s->flows, now, s->timeout_ms)))
+		udp_server_drop(s, f);
+	udp_server_arm(s);
+}
+
+static void udp_server_reply(evutil_socket_t fd, short what, void *arg);
+
+static int udp_server_socket(struct udp_server *s)
+{
+	int fd = socket(s->target.sa.sa_family,
+			SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	if (connect(fd, &s->target.sa, s->target_len)) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static struct udp_flow *udp_server_new_flow(struct udp_server *s,
+					    const union udp_flow_addr *a,
+					    uint64_t now)
+{
+	struct udp_flow *f;
+	int fd = udp_server_socket(s);
+
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+		udp_server_evict(s, strerror(errno));
+		fd = udp_server_socket(s);
+	}
+	if (fd < 0) {
+		log_msg_rl(&udp_server_rl, LOG_LVL_WARN, "udp: flow socket: %s",
+			   strerror(errno));
+		return NULL;
+	}
+	f = udp_flow_insert(&s->flows, a, now);
+	if (!f) {
+		udp_server_evict(s, "flow table full");
+		f = udp_flow_insert(&s->flows, a, now);
+	}
+	if (!f) {
+		close(fd);
+		return NULL;
+	}
+	f->fd = fd;
+	f->owner = s;
+	f->data = event_new(s->base, fd, EV_READ | EV_PERSIST,
+			    udp_server_reply, f);
+	if (!f->data || event_add(f->data, NULL)) {
+		udp_server_drop(s, f);
+		return NULL;
+	}
+	udp_server_arm(s);
+	return f;
+}
+
+/* Send in[from..to) to @f's container socket */
+static void udp_server_to_container(struct udp_server *s, struct udp_flow *f,
+				    int from, int to)
+{
+	struct udp_batch *b = s->batch;
+	int i, n, retried = 0;
+
+	for (i = from; i < to; i++) {
+		memset(&b->out[i].msg_hdr, 0, sizeof(b->out[i].msg_hdr));
+		b->iov[i].iov_len = b->in[i].msg_len;
+		b->out[i].msg_hdr.msg_iov = &b->iov[i];
+		b->out[i].msg_hdr.msg_iovlen = 1;
+	}
+	while (from < to) {
+		n = sendmmsg(f->fd, &b->out[from], (unsigned)(to - from), 0);
+		if (n > 0) {
+			from += n;
+			continue;
+		}
+		/* a pending ICMP error fails one send and is then consumed */
+		if (n < 0 && errno == ECONNREFUSED && !retried++)
+			continue;
+		log_msg_rl(&udp_server_rl, LOG_LVL_DEBUG,
+			   "udp: to container: %s (%d datagrams dropped)",
+			   strerror(errno), to - from);
+		return;
+	}
+}
+
+/* Datagrams in[0..n) came from clients: route each to its flow */
+static void udp_server_forward(struct udp_server *s, int n, uint64_t now)
+{
+	struct udp_batch *b = s->batch;
+	struct udp_flow *cur = NULL, *f;
+	int i, start = 0;
+
+	for (i = 0; i < n; i++) {
+		struct msghdr *h = &b->in[i].msg_hdr;
+
+		f = udp_flow_lookup(&s->flows, &b->name[i]);
+		if (f != cur || !f) {
+			/* send what the previous flow has before any eviction
+			 * can reuse its slot */
+			if (cur)
+				udp_server_to_container(s, cur, start, i);
+			cur = NULL;
+			if (!f)
+				f = udp_server_new_flow(s, &b->name[i], now);
+			if (!f)
+				continue;
+			cur = f;
+			start = i;
+		}
+		udp_server_local(f, h);
+		udp_flow_touch(&s->flows, f, now);
+		if (h->msg_flags & MSG_TRUNC) {
+			/* cannot happen below 64 KiB; never forward a part */
+			udp_server_to_container(s, cur, start, i);
+			start = i + 1;
+		}
+	}
+	if (cur)
+		udp_server_to_container(s, cur, start, n);
+}
+
+static void udp_server_from_clients(evutil_socket_t fd, short what,
+				    void *arg)
+{
+	struct udp_server *s = arg;
+	int round, n;
+
+	(void)what;
+	for (round = 0; round < 4; round++) {
+		udp_server_prep_recv(s->batch, true);
+		n = recvmmsg(fd, s->batch->in, UDP_SERVER_BATCH, MSG_DONTWAIT,
+			     NULL);
+		if (n <= 0) {
+			if (n < 0 && errno != EAGAIN && errno != EINTR)
+				log_msg_rl(&udp_server_rl, LOG_LVL_WARN,
+					   "udp: recvmmsg: %s",
+					   strerror(errno));
+			return;
+		}
+		udp_server_forward(s, n, udp_server_now());
+		if (n < UDP_SERVER_BATCH)
+			return;
+	}
+}
+
+/* Fill ctrl[0] with the pktinfo that makes replies leave from f->local */
+static socklen_t udp_server_reply_ctrl(struct udp_server *s,
+				       struct udp_flow *f, struct msghdr *h)
+{
+	struct cmsghdr *cm;
+
+	memset(&s->batch->ctrl[0], 0, sizeof(s->batch->ctrl[0]));
+	h->msg_control = &s->batch->ctrl[0];
+	h->msg_controllen = sizeof(s->batch->ctrl[0]);
+	cm = CMSG_FIRSTHDR(h);
+	if (s->lfamily == AF_INET) {
+		struct in_pktinfo pi = { .ipi_spec_dst = f->local.v4 };
+
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	} else {
+		struct in6_pktinfo pi = { .ipi6_addr = f->local.v6 };
+
+		/* a link-local address means nothing without its link */
+		if (IN6_IS_ADDR_LINKLOCAL(&f->local.v6))
+			pi.ipi6_ifindex = (unsigned)f->ifindex;
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	}
+}
+
+static void udp_server_to_client(struct udp_server *s, struct udp_flow *f,
+				 int n)
+{
+	struct udp_batch *b = s->batch;
+	socklen_t clen = 0;
+	int i, sent = 0, k;
+
+	for (i = 0; i < n; i++) {
+		struct msghdr *h = &b->out[i].msg_hdr;
+
+		memset(h, 0, sizeof(*h));
+		b->iov[i].iov_len = b->in[i].msg_len;
+		h->msg_iov = &b->iov[i];
+		h->msg_iovlen = 1;
+		h->msg_name = &f->client;
+		h->msg_namelen = f->client.sa.sa_family == AF_INET
+					 ? sizeof(struct sockaddr_in)
+					 : sizeof(struct sockaddr_in6);
+		if (i == 0)
+			clen = udp_server_reply_ctrl(s, f, h);
+		h->msg_control = &b->ctrl[0];
+		h->msg_controllen = clen;
+	}
+	while (sent < n) {
+		k = sendmmsg(s->lfd, &b->out[sent], (unsigned)(n - sent), 0);
+		if (k <= 0) {
+			log_msg_rl(&udp_server_rl, LOG_LVL_DEBUG,
+				   "udp: to client: %s (%d datagrams dropped)",
+				   strerror(errno), n - sent);
+			return;
+		}
+		sent += k;
+	}
+}
+
+static void udp_server_reply(evutil_socket_t fd, short what, void *arg)
+{
+	struct udp_flow *f = arg;
+	struct udp_server *s = f->owner;
+	int round, n;
+
+	(void)what;
+	for (round = 0; round < 4; round++) {
+		udp_server_prep_recv(s->batch, false);
+		n = recvmmsg(fd, s->batch->in, UDP_SERVER_BATCH, MSG_DONTWAIT,
+			     NULL);
+		if (n < 0 && errno == ECONNREFUSED)
+			continue; /* nobody listening there yet: not fatal */
+		if (n <= 0)
+			return;
+		udp_server_to_client(s, f, n);
+		if (n < UDP_SERVER_BATCH)
+			return;
+	}
+}
+
+/**
+ * udp_server_init() - start serving datagrams on @lfd
+ * @s:		server to set up
+ * @base:	event base
+ * @lfd:	bound UDP socket with IP_PKTINFO / IPV6_RECVPKTINFO (owned)
+ * @target:	container address
+ * @target_len:	length of @target
+ * @timeout_ms:	idle timeout of a flow
+ * @max_flows:	capacity of the flow table
+ *
+ * Return: 0, or -1 if out of memory or no randomness for the hash key
+ */
+int udp_server_init(struct udp_server *s, struct event_base *base, int lfd,
+		    const union addr_sock *target, socklen_t target_len,
+		    uint64_t timeout_ms, uint32_t max_flows)
+{
+	union addr_sock la;
+	socklen_t len = sizeof(la);
+	uint8_t key[16];
+
+	memset(s, 0, sizeof(*s));
+	s->base = base;
+	s->lfd = lfd;
+	s->target = *target;
+	s->target_len = target_len;
+	s->timeout_ms = timeout_ms;
+	s->lfamily = getsockname(lfd, &la.sa, &len) ? AF_INET
+						     : la.sa.sa_family;
+	if (getentropy(key, sizeof(key)) ||
+	    udp_flow_table_init(&s->flows, max_flows, key))
+		goto fail;
+	s->batch = calloc(1, sizeof(*s->batch));
+	s->lev = event_new(base, lfd, EV_READ | EV_PERSIST,
+			   udp_server_from_clients, s);
+	s->timer = evtimer_new(base, udp_server_expire, s);
+	if (!s->batch || !s->lev || !s->timer || event_add(s->lev, NULL))
+		goto fail;
+	return 0;
+fail:
+	udp_server_close(s);
+	return -1;
+}
+
+/**
+ * udp_server_close() - stop serving, close every flow and the listener
+ * @s:		server
+ */
+void udp_server_close(struct udp_server *s)
+{
+	struct udp_flow *f;
+
+	if (s->flows.flows) {
+		while ((f = udp_flow_oldest(&s->flows)))
+			udp_server_drop(s, f);
+		udp_flow_table_free(&s->flows);
+	}
+	if (s->lev)
+		event_free(s->lev);
+	if (s->timer)
+		event_free(s->timer);
+	free(s->batch);
+	s->lev = s->timer = NULL;
+	s->batch = NULL;
+	if (s->lfd >= 0)
+		close(s->lfd);
+	s->lfd = -1;
+}

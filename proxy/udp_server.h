@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef STRAIT_UDP_SERVER_H
+#define STRAIT_UDP_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "udp_flow.h"
+
+struct event;
+struct event_base;
+struct udp_batch;
+
+/* Datagrams moved per system call, each direction */
+#define UDP_SERVER_BATCH 32
+/* Largest datagram: 65507 (IPv4) and 65527 (IPv6) fit, with room to spare */
+#define UDP_SERVER_DGRAM 65536
+
+/**
+ * struct udp_server - a UDP listener, its flows, and their sockets
+ * @base:	event base
+ * @lfd:	listening socket (IP_PKTINFO / IPV6_RECVPKTINFO on)
+ * @lfamily:	its family
+ * @target:	container address and port
+ * @target_len:	length of @target
+ * @timeout_ms:	idle timeout of a flow, from its last client datagram
+ * @flows:	the flow table
+ * @lev:	readable listener
+ * @timer:	next expiry
+ * @batch:	message vectors and buffers for recvmmsg/sendmmsg
+ */
+struct udp_server {
+	struct event_base *base;
+	int lfd, lfamily;
+	union addr_sock target;
+	socklen_t target_len;
+	uint64_t timeout_ms;
+	struct udp_flow_table flows;
+	struct event *lev, *timer;
+	struct udp_batch *batch;
+};
+
+int udp_server_init(struct udp_server *s, struct event_base *base, int lfd,
+		    const union addr_sock *target, socklen_t target_len,
+		    uint64_t timeout_ms, uint32_t max_flows);
+void udp_server_close(struct udp_server *s);
+
+#endif

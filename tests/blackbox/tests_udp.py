@@ -1,0 +1,242 @@
+# SPDX-License-Identifier: MIT
+"""UDP black-box tests (spec/docker-proxy-contract.md, 7)."""
+import os
+import signal
+import socket
+import subprocess
+import time
+
+from sandbox import free_port
+from servers import UdpEcho
+from tests_tcp import check, start, test
+
+
+def udp_echo(ctx, host="127.0.0.1", reply=True, port=None):
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    port = port or free_port(family=fam, host=host, kind=socket.SOCK_DGRAM)
+    srv = UdpEcho(host, port, reply)
+    ctx.sb.on_exit(srv.close)
+    return srv, port
+
+
+def client(host="127.0.0.1", bind=None, timeout=5):
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    c = socket.socket(fam, socket.SOCK_DGRAM)
+    c.settimeout(timeout)
+    if bind:
+        c.bind((bind, 0))
+    return c
+
+
+def roundtrip(c, dest, payload):
+    c.sendto(payload, dest)
+    data, src = c.recvfrom(70000)
+    check(data == payload, "reply differs: %d bytes sent, %d back"
+          % (len(payload), len(data)))
+    return src
+
+
+def ustart(ctx, **kw):
+    return start(ctx, proto="udp", **kw)
+
+
+@test()
+def udp_clients_get_own_replies(ctx):
+    """Three clients, interleaved: each gets only its own datagrams back."""
+    srv, cport = udp_echo(ctx)
+    p = ustart(ctx, cport=cport)
+    cs = [client() for _ in range(3)]
+    for rnd in range(5):
+        for i, c in enumerate(cs):
+            c.sendto(b"client %d datagram %d" % (i, rnd),
+                     ("127.0.0.1", p.hport))
+    for i, c in enumerate(cs):
+        got = sorted(c.recv(100) for _ in range(5))
+        want = sorted(b"client %d datagram %d" % (i, r) for r in range(5))
+        check(got == want, "client %d got %r" % (i, got))
+    ports = {src[1] for _, src in srv.seen}
+    check(len(ports) == 3, "want one container-side port per client, "
+          "saw %d" % len(ports))
+    for c in cs:
+        c.close()
+
+
+@test()
+def udp_sizes_ipv4(ctx):
+    """1, 1400, 8000 and 65507 bytes (the IPv4 maximum) pass intact."""
+    srv, cport = udp_echo(ctx)
+    p = ustart(ctx, cport=cport)
+    c = client()
+    for n in (1, 1400, 8000, 65507):
+        roundtrip(c, ("127.0.0.1", p.hport), os.urandom(n))
+    c.close()
+
+
+@test(dp_fails="20.10 reads into a 65507-byte buffer: a larger IPv6 "
+      "datagram is silently truncated")
+def udp_sizes_ipv6(ctx):
+    """IPv6 to IPv6, up to the IPv6 maximum of 65527 bytes."""
+    srv, cport = udp_echo(ctx, "2001:db8::2")
+    p = ustart(ctx, host="2001:db8::1", cip="2001:db8::2", cport=cport)
+    c = client("2001:db8::1")
+    for n in (1, 1400, 65527):
+        roundtrip(c, ("2001:db8::1", p.hport), os.urandom(n))
+    c.close()
+
+
+@test()
+def udp_ipv6_to_ipv4(ctx):
+    """dockerd's "::" proxy forwards to the container's IPv4 address."""
+    srv, cport = udp_echo(ctx)
+    p = ustart(ctx, host="::1", cip="127.0.0.1", cport=cport)
+    c = client("::1")
+    roundtrip(c, ("::1", p.hport), b"v6 in, v4 out")
+    c.close()
+
+
+@test(dp_fails="20.10 replies from the address the kernel picks, not the "
+      "one the client used (contract, 7)")
+def udp_reply_source_wildcard(ctx):
+    """Bound to 0.0.0.0 on a host with two more addresses: each reply comes
+    from the address the client sent to."""
+    for a in ("192.0.2.1/32", "192.0.2.2/32"):
+        subprocess.run(["ip", "addr", "add", a, "dev", "lo"], check=True,
+                       timeout=10)
+    srv, cport = udp_echo(ctx)
+    p = ustart(ctx, host="0.0.0.0", cport=cport)
+    c = client(bind="127.0.0.1")
+    for dst in ("192.0.2.2", "192.0.2.1", "127.0.0.1"):
+        src = roundtrip(c, (dst, p.hport), b"who answers?")
+        check(src == (dst, p.hport), "sent to %s, reply from %s"
+              % (dst, src))
+    c.close()
+
+
+@test()
+def udp_container_absent_then_present(ctx):
+    """Nothing listens yet (ICMP port unreachable): no reply, the proxy
+    lives; the first datagram after the container is up is answered."""
+    cport = free_port(kind=socket.SOCK_DGRAM)
+    p = ustart(ctx, cport=cport)
+    c = client(timeout=0.5)
+    for i in range(3):
+        c.sendto(b"anyone? %d" % i, ("127.0.0.1", p.hport))
+        try:
+            c.recv(100)
+            check(False, "a reply with nobody listening")
+        except socket.timeout:
+            pass
+    check(p.alive(), "proxy exited")
+    srv, _ = udp_echo(ctx, port=cport)
+    c.settimeout(5)
+    roundtrip(c, ("127.0.0.1", p.hport), b"now you are there")
+    check(srv.seen[0][0] == b"now you are there",
+          "first datagram the container saw: %r" % srv.seen[0][0])
+    c.close()
+
+
+def _expiry(ctx, extra=(), env=None):
+    srv, cport = udp_echo(ctx, reply=False)
+    p = ustart(ctx, cport=cport, extra=extra, env=env)
+    c = client()
+    dest = ("127.0.0.1", p.hport)
+    # keeps sending every 100 ms for 1.2 s, never answered: one flow
+    for i in range(12):
+        c.sendto(b"keepalive %d" % i, dest)
+        time.sleep(0.1)
+    deadline = time.monotonic() + 5
+    while len(srv.seen) < 12 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    ports = {src[1] for _, src in srv.seen}
+    check(len(srv.seen) == 12, "container saw %d of 12" % len(srv.seen))
+    check(len(ports) == 1, "a client that keeps sending keeps its flow "
+          "(ports %s)" % sorted(ports))
+    time.sleep(1.0)  # idle > 300 ms: the flow ends
+    c.sendto(b"back again", dest)
+    deadline = time.monotonic() + 5
+    while len(srv.seen) < 13 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    check(len(srv.seen) == 13, "datagram after expiry not delivered")
+    check(srv.seen[-1][1][1] not in ports, "after expiry a new flow, new "
+          "source port (got the old one %d)" % srv.seen[-1][1][1])
+    c.close()
+
+
+@test(strait_only=True)
+def udp_flow_expiry_flag(ctx):
+    """-udp-timeout 300ms: idle counts from the client's last datagram."""
+    _expiry(ctx, extra=("-udp-timeout", "300ms"))
+
+
+@test(strait_only=True)
+def udp_flow_expiry_env(ctx):
+    """STRAIT_UDP_TIMEOUT=300ms does the same under dockerd (no flags)."""
+    _expiry(ctx, env={"STRAIT_UDP_TIMEOUT": "300ms"})
+
+
+@test(strait_only=True)
+def udp_10000_clients_table_1000(ctx):
+    """10,000 clients against a table of 1,000: fds and memory stay bounded,
+    the oldest flows make room, and the proxy keeps answering."""
+    srv, cport = udp_echo(ctx)
+    p = ustart(ctx, cport=cport, extra=("-udp-max-flows", "1000"))
+    dest = ("127.0.0.1", p.hport)
+    for chunk in range(100):
+        cs = [client() for _ in range(100)]
+        for c in cs:
+            c.sendto(b"hello", dest)
+        # pace the clients so the listener's buffer never overflows: the
+        # proxy must really see 10,000 of them
+        deadline = time.monotonic() + 10
+        while (len(srv.seen) < (chunk + 1) * 100 and
+               time.monotonic() < deadline):
+            time.sleep(0.01)
+        for c in cs:
+            c.close()
+        nfd = len(os.listdir("/proc/%d/fd" % p.pid))
+        check(nfd <= 1000 + 16, "proxy holds %d fds" % nfd)
+    check(len(srv.seen) >= 9900, "the container saw only %d of 10000"
+          % len(srv.seen))
+    rss = int(p.status()["VmRSS"].split()[0])
+    check(rss < 64 * 1024, "proxy RSS %d kB" % rss)
+    c = client(timeout=2)
+    for attempt in range(10):  # UDP: one datagram may drop under load
+        try:
+            roundtrip(c, dest, b"still answering")
+            break
+        except socket.timeout:
+            check(attempt < 9, "no answer after the flood")
+    c.close()
+    check(p.alive(), "proxy exited")
+    check("flow table full" in p.stderr(), "eviction not logged: %r"
+          % p.stderr()[-500:])
+
+
+@test()
+def udp_sigint_exits_0(ctx):
+    srv, cport = udp_echo(ctx)
+    p = ustart(ctx, cport=cport)
+    c = client()
+    roundtrip(c, ("127.0.0.1", p.hport), b"flow open")
+    p.signal(signal.SIGINT)
+    check(p.wait(5) == 0, "exit %r" % p.p.returncode)
+    c.close()
+
+
+@test(dp_fails="20.10 predates -use-listen-fd (Docker 28+)")
+def udp_fd4_adoption(ctx):
+    """A bound UDP socket on fd 4, IP_PKTINFO set as dockerd does."""
+    srv, cport = udp_echo(ctx)
+    port = free_port(kind=socket.SOCK_DGRAM)
+    us = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    us.setsockopt(socket.IPPROTO_IP, 8, 1)  # IP_PKTINFO
+    us.bind(("127.0.0.1", port))
+    p = ustart(ctx, hport=port, cport=cport, fd4=us.fileno(),
+               use_listen_fd=True)
+    ino = os.fstat(us.fileno()).st_ino
+    us.close()
+    check(os.stat("/proc/%d/fd/4" % p.pid).st_ino == ino,
+          "fd 4 is not the socket we passed")
+    c = client()
+    roundtrip(c, ("127.0.0.1", port), b"through fd 4")
+    c.close()
