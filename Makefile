@@ -52,8 +52,8 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DSTRAIT_VERSION='"$(VERSION)"' \
 	-Icommon -Iproxy $(WARN) $(HARDEN) $(OPT) $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDSAN) $(LDFLAGS)
 
-COMMON_SRC := common/log.c common/addr.c common/priv.c
-PROXY_SRC  := proxy/cfg.c proxy/ready.c proxy/listener.c proxy/tcp_relay.c \
+COMMON_SRC := common/log.c common/addr.c common/priv.c common/listener.c
+PROXY_SRC  := proxy/cfg.c proxy/ready.c proxy/tcp_relay.c \
 	proxy/udp_flow.c proxy/udp_server.c \
 	proxy/tcp_server.c
 PROXY_MAIN := proxy/main.c

@@ -13,6 +13,7 @@
  */
 #include "cfg.h"
 
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -187,6 +188,19 @@ int cfg_env(struct cfg *cfg, const char *timeout, const char *max_flows,
 			  &cfg->udp_max_flows, err, errlen))
 		return -1;
 	return 0;
+}
+
+/**
+ * cfg_ipproto() - the IPPROTO_* number of a protocol
+ * @proto:	protocol
+ *
+ * Return: IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP
+ */
+int cfg_ipproto(enum cfg_proto proto)
+{
+	static const int nums[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
+
+	return nums[proto];
 }
 
 /* Go's strconv.ParseBool */

@@ -66,6 +66,7 @@ int cfg_env(struct cfg *cfg, const char *timeout, const char *max_flows,
 	    char *err, size_t errlen);
 int cfg_parse_duration(const char *s, uint64_t *ms);
 const char *cfg_proto_name(enum cfg_proto proto);
+int cfg_ipproto(enum cfg_proto proto);
 extern const char cfg_usage[];
 
 #endif

@@ -61,9 +61,12 @@ struct main_server {
 
 static int main_listen(const struct cfg *cfg, char *err, size_t errlen)
 {
+	int ipproto = cfg_ipproto(cfg->proto);
+
 	if (cfg->use_listen_fd)
-		return listener_adopt(LISTENER_FD, cfg, err, errlen);
-	return listener_bind(cfg, err, errlen);
+		return listener_adopt(LISTENER_FD, ipproto, err, errlen);
+	return listener_bind(ipproto, &cfg->host_ip, cfg->host_port, err,
+			     errlen);
 }
 
 static void main_log_start(const struct cfg *cfg, int lfd,

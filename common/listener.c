@@ -24,9 +24,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#ifndef IPPROTO_SCTP
-#define IPPROTO_SCTP 132
-#endif
 
 /**
  * listener_errno_text() - strerror() spelled as Go spells errno values
@@ -49,31 +46,44 @@ int listener_errno_text(int err, char *buf, size_t len)
 	return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }
 
-static void listener_err(const struct cfg *cfg, const char *op, int e,
-			 char *err, size_t errlen)
+/**
+ * listener_proto_name() - "tcp", "udp" or "sctp"
+ * @ipproto:	IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP
+ *
+ * Return: static name
+ */
+const char *listener_proto_name(int ipproto)
+{
+	return ipproto == IPPROTO_UDP ? "udp"
+	       : ipproto == IPPROTO_SCTP ? "sctp" : "tcp";
+}
+
+static void listener_err(int ipproto, const struct addr_ip *ip,
+			 uint16_t port, const char *op, int e, char *err,
+			 size_t errlen)
 {
 	char where[ADDR_STRLEN], what[128];
 	union addr_sock sa;
 
-	addr_to_sock(&cfg->host_ip, cfg->host_port, &sa);
+	addr_to_sock(ip, port, &sa);
 	if (addr_format_sock(&sa.sa, where, sizeof(where)))
 		snprintf(where, sizeof(where), "?");
 	listener_errno_text(e, what, sizeof(what));
 	snprintf(err, errlen, "listen %s%c %s: %s: %s",
-		 cfg_proto_name(cfg->proto),
-		 cfg->host_ip.family == AF_INET ? '4' : '6', where, op, what);
+		 listener_proto_name(ipproto),
+		 ip->family == AF_INET ? '4' : '6', where, op, what);
 }
 
-static int listener_sockopts(int fd, const struct cfg *cfg)
+static int listener_sockopts(int fd, int ipproto, int family)
 {
-	int one = 1, v6 = cfg->host_ip.family == AF_INET6;
+	int one = 1, v6 = family == AF_INET6;
 
-	if (cfg->proto != CFG_PROTO_UDP &&
+	if (ipproto != IPPROTO_UDP &&
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
 		return -1;
 	if (v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)))
 		return -1;
-	if (cfg->proto != CFG_PROTO_UDP)
+	if (ipproto != IPPROTO_UDP)
 		return 0;
 	if (v6)
 		return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
@@ -82,40 +92,41 @@ static int listener_sockopts(int fd, const struct cfg *cfg)
 }
 
 /**
- * listener_bind() - create, bind and (for streams) listen on the host address
- * @cfg:	configuration: protocol, host address and port
+ * listener_bind() - create, bind and (for streams) listen on a host address
+ * @ipproto:	IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP
+ * @ip:		address
+ * @port:	port
  * @err:	Go-shaped one-line message on failure
  * @errlen:	size of @err
  *
  * Return: non-blocking, close-on-exec socket, or -1 with @err set
  */
-int listener_bind(const struct cfg *cfg, char *err, size_t errlen)
+int listener_bind(int ipproto, const struct addr_ip *ip, uint16_t port,
+		  char *err, size_t errlen)
 {
-	static const int types[] = { SOCK_STREAM, SOCK_DGRAM, SOCK_STREAM };
-	static const int protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
+	int type = ipproto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
 	union addr_sock sa;
 	socklen_t salen;
 	int fd, e;
 
-	fd = socket(cfg->host_ip.family,
-		    types[cfg->proto] | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    protos[cfg->proto]);
+	fd = socket(ip->family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, ipproto);
 	if (fd < 0) {
-		listener_err(cfg, "socket", errno, err, errlen);
+		listener_err(ipproto, ip, port, "socket", errno, err, errlen);
 		return -1;
 	}
-	if (listener_sockopts(fd, cfg)) {
-		listener_err(cfg, "setsockopt", errno, err, errlen);
+	if (listener_sockopts(fd, ipproto, ip->family)) {
+		listener_err(ipproto, ip, port, "setsockopt", errno, err,
+			     errlen);
 		goto fail;
 	}
-	salen = addr_to_sock(&cfg->host_ip, cfg->host_port, &sa);
+	salen = addr_to_sock(ip, port, &sa);
 	if (bind(fd, &sa.sa, salen)) {
-		listener_err(cfg, "bind", errno, err, errlen);
+		listener_err(ipproto, ip, port, "bind", errno, err, errlen);
 		goto fail;
 	}
 	/* The kernel caps the backlog at net.core.somaxconn, as Go asks */
-	if (cfg->proto != CFG_PROTO_UDP && listen(fd, INT_MAX)) {
-		listener_err(cfg, "listen", errno, err, errlen);
+	if (type == SOCK_STREAM && listen(fd, INT_MAX)) {
+		listener_err(ipproto, ip, port, "listen", errno, err, errlen);
 		goto fail;
 	}
 	return fd;
@@ -136,17 +147,16 @@ static int listener_getint(int fd, int level, int name, int *v)
 /**
  * listener_adopt() - take over the socket dockerd bound for us on @fd
  * @fd:		LISTENER_FD
- * @cfg:	configuration: the protocol it must match
+ * @ipproto:	the protocol it must be
  * @err:	one-line message on failure
  * @errlen:	size of @err
  *
  * Return: @fd, now non-blocking and close-on-exec, or -1 with @err set
  */
-int listener_adopt(int fd, const struct cfg *cfg, char *err, size_t errlen)
+int listener_adopt(int fd, int ipproto, char *err, size_t errlen)
 {
-	static const int types[] = { SOCK_STREAM, SOCK_DGRAM, SOCK_STREAM };
-	static const int protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
-	const char *p = cfg_proto_name(cfg->proto);
+	int want = ipproto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	const char *p = listener_proto_name(ipproto);
 	int type, proto, domain, acc = 0, fl;
 
 	if (fcntl(fd, F_GETFD) < 0)
@@ -159,7 +169,7 @@ int listener_adopt(int fd, const struct cfg *cfg, char *err, size_t errlen)
 		return snprintf(err, errlen,
 				"-use-listen-fd: fd %d is not a socket", fd),
 		       -1;
-	if (type != types[cfg->proto] || proto != protos[cfg->proto] ||
+	if (type != want || proto != ipproto ||
 	    (domain != AF_INET && domain != AF_INET6))
 		return snprintf(err, errlen,
 				"-use-listen-fd: fd %d is not an IPv4/IPv6 "
