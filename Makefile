@@ -43,13 +43,15 @@ LDSAN :=
 endif
 
 PKGS      := libevent_core libcap-ng
+NS_PKGS   := libnftables libcap-ng
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+NS_LIBS    := $(shell $(PKG_CONFIG) --libs $(NS_PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DSTRAIT_VERSION='"$(VERSION)"' \
-	-Icommon -Iproxy $(WARN) $(HARDEN) $(OPT) $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+	-Icommon -Iproxy -Inetsetup $(WARN) $(HARDEN) $(OPT) $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDSAN) $(LDFLAGS)
 
 COMMON_SRC := common/log.c common/addr.c common/priv.c common/listener.c
@@ -57,18 +59,22 @@ PROXY_SRC  := proxy/cfg.c proxy/ready.c proxy/tcp_relay.c \
 	proxy/udp_flow.c proxy/udp_server.c \
 	proxy/tcp_server.c
 PROXY_MAIN := proxy/main.c
+NS_SRC     := netsetup/args.c netsetup/valid.c netsetup/rules.c \
+	netsetup/sysctl.c netsetup/nft.c netsetup/ipt.c netsetup/netexec.c
+NS_MAIN    := netsetup/main.c
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o)
 PROXY_OBJ  := $(PROXY_SRC:%.c=$(O)/%.o)
+NS_OBJ     := $(NS_SRC:%.c=$(O)/%.o)
 
 UNIT_TESTS := test_cfg test_addr test_ready test_tcp_relay test_log \
-	test_udp_flow
+	test_udp_flow test_valid test_rules test_args test_sysctl
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
 .PHONY: all clean install uninstall test unit blackbox blackbox-san demo \
 	deps check-deps format
 
-all: $(O)/strait-proxy
+all: $(O)/strait-proxy $(O)/strait-netsetup
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -77,11 +83,14 @@ $(O)/%.o: %.c
 $(O)/strait-proxy: $(O)/$(PROXY_MAIN:.c=.o) $(PROXY_OBJ) $(COMMON_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS)
 
-$(O)/tests/%: tests/unit/%.c $(PROXY_OBJ) $(COMMON_OBJ)
+$(O)/strait-netsetup: $(O)/$(NS_MAIN:.c=.o) $(NS_OBJ) $(COMMON_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(NS_LIBS)
+
+$(O)/tests/%: tests/unit/%.c $(PROXY_OBJ) $(NS_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $(ALL_LDFLAGS) -o $@ \
 		$(filter %.c %.o,$^) \
-		$(PKG_LIBS) $(CMOCKA_LIBS)
+		$(PKG_LIBS) $(NS_LIBS) $(CMOCKA_LIBS)
 
 unit-bins: $(UNIT_BINS)
 
@@ -100,15 +109,16 @@ demo:
 	$(MAKE) all
 	sh scripts/demo.sh $(O)/strait-proxy
 
-install: $(O)/strait-proxy
+install: $(O)/strait-proxy $(O)/strait-netsetup $(O)/strait-netsetup
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(O)/strait-proxy $(DESTDIR)$(BINDIR)/strait-proxy
+	install -m 0755 $(O)/strait-netsetup $(DESTDIR)$(BINDIR)/strait-netsetup
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/strait-proxy
+	rm -f $(DESTDIR)$(BINDIR)/strait-proxy $(DESTDIR)$(BINDIR)/strait-netsetup
 
 format:
-	clang-format -i common/*.[ch] proxy/*.[ch] tests/unit/*.c
+	clang-format -i common/*.[ch] proxy/*.[ch] netsetup/*.[ch] tests/unit/*.c
 
 clean:
 	rm -rf build

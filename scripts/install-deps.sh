@@ -8,7 +8,7 @@
 # A second run asks apt nothing. Never starts a service.
 set -eu
 
-need="gcc make pkg-config libevent-dev libcap-ng-dev"
+need="gcc make pkg-config libevent-dev libcap-ng-dev libnftables-dev"
 case "${1:-build}" in
 build) ;;
 test) need="$need libcmocka-dev python3 iproute2 valgrind" ;;

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ipt.c - the iptables backend: iptables-restore and iptables, exec'd with
+ * an argument array (no shell), so it works with iptables-nft and legacy
+ *
+ * Needed where the host already has an iptables DROP policy: a jump from
+ * the admin's FORWARD / INPUT / POSTROUTING to our own chains can accept,
+ * which an accept in a separate nft table cannot. Each table (filter, nat)
+ * is restored as its own transaction; if a later step fails, everything
+ * that went in is taken out again.
+ */
+#include "ipt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "rules.h"
+
+#define IPT_WAIT "5"
+
+static void ipt_child(const char *const argv[], int in, int errw)
+{
+	int null = open("/dev/null", O_RDWR);
+
+	dup2(in >= 0 ? in : null, 0);
+	dup2(null, 1);
+	dup2(errw, 2);
+	/* execvp() takes char *const[]: it never writes through them */
+	execvp(argv[0], (char *const *)argv);
+	dprintf(2, "exec %s: %s", argv[0], strerror(errno));
+	_exit(127);
+}
+
+static void ipt_feed(int fd, const char *input)
+{
+	size_t n = input ? strlen(input) : 0, off = 0;
+	ssize_t k;
+
+	while (off < n) {
+		k = write(fd, input + off, n - off);
+		if (k <= 0 && errno != EINTR)
+			break;
+		if (k > 0)
+			off += (size_t)k;
+	}
+	close(fd);
+}
+
+/**
+ * ipt_run() - run a command, optionally feeding @input on its stdin
+ * @argv:	command and arguments
+ * @input:	text for stdin, or NULL
+ * @err:	on failure: the command's first line of stderr
+ * @errlen:	size of @err
+ *
+ * Return: the exit status (0 success), or -1 if it could not run
+ */
+int ipt_run(const char *const argv[], const char *input, char *err,
+	    size_t errlen)
+{
+	int in[2] = { -1, -1 }, eo[2], status = 0;
+	char buf[512];
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(eo, O_CLOEXEC) || (input && pipe2(in, O_CLOEXEC)))
+		return snprintf(err, errlen, "pipe: %s", strerror(errno)), -1;
+	signal(SIGPIPE, SIG_IGN);
+	pid = fork();
+	if (pid == 0)
+		ipt_child(argv, in[0], eo[1]);
+	close(eo[1]);
+	if (in[0] >= 0)
+		close(in[0]);
+	if (pid < 0) {
+		close(eo[0]);
+		if (in[1] >= 0)
+			close(in[1]);
+		return snprintf(err, errlen, "fork: %s", strerror(errno)), -1;
+	}
+	if (in[1] >= 0)
+		ipt_feed(in[1], input);
+	n = read(eo[0], buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	close(eo[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: %.*s", argv[0], (int)strcspn(buf, "\n"),
+		 buf[0] ? buf : "failed");
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+struct ipt_jump {
+	const char *table, *from, *to;
+};
+
+static const struct ipt_jump ipt_jumps[] = {
+	{ "filter", "FORWARD", RULES_CHAIN_FWD },
+	{ "filter", "INPUT", RULES_CHAIN_IN },
+	{ "nat", "POSTROUTING", RULES_CHAIN_POST },
+};
+
+static int ipt_jump(const struct ipt_jump *j, const char *op, char *err,
+		    size_t errlen)
+{
+	const char *argv[] = { "iptables",	 "-w",	      IPT_WAIT,
+			 "-t",		 j->table, op,
+			 j->from, "-j",	      j->to,
+			 NULL };
+
+	return ipt_run(argv, NULL, err, errlen);
+}
+
+static int ipt_restore(const char *text, char *err, size_t errlen)
+{
+	const char *argv[] = { "iptables-restore", "-w", IPT_WAIT, "--noflush",
+			 NULL };
+
+	return ipt_run(argv, text, err, errlen);
+}
+
+/**
+ * ipt_up() - our chains' contents, then the jumps that are missing
+ * @filter:	filter table text (rules_ipt_filter)
+ * @nat:	nat table text (rules_ipt_nat)
+ * @err:	one-line message on failure
+ * @errlen:	size of @err
+ *
+ * Return: 0, or -1 with @err set, and everything this added taken out
+ */
+int ipt_up(const char *filter, const char *nat, char *err, size_t errlen)
+{
+	char ignored[256];
+	size_t i;
+
+	if (ipt_restore(filter, err, errlen))
+		goto undo;
+	if (ipt_restore(nat, err, errlen))
+		goto undo;
+	for (i = 0; i < sizeof(ipt_jumps) / sizeof(ipt_jumps[0]); i++) {
+		if (ipt_jump(&ipt_jumps[i], "-C", ignored, sizeof(ignored)) &&
+		    ipt_jump(&ipt_jumps[i], "-I", err, errlen))
+			goto undo;
+	}
+	return 0;
+undo:
+	ipt_down(ignored, sizeof(ignored));
+	return -1;
+}
+
+static void ipt_chain(const char *table, const char *op, const char *chain)
+{
+	char ignored[256];
+	const char *argv[] = { "iptables",	"-w", IPT_WAIT,	       "-t",
+			 table, op, chain, NULL };
+
+	ipt_run(argv, NULL, ignored, sizeof(ignored));
+}
+
+/**
+ * ipt_down() - remove our jumps and chains; nothing there is no error
+ * @err:	one-line message on failure
+ * @errlen:	size of @err
+ *
+ * Return: 0, or -1 if a chain of ours is still there afterwards
+ */
+int ipt_down(char *err, size_t errlen)
+{
+	char ignored[256];
+	size_t i;
+	int guard;
+
+	for (i = 0; i < sizeof(ipt_jumps) / sizeof(ipt_jumps[0]); i++) {
+		/* delete every copy, but never loop forever */
+		for (guard = 0; guard < 16; guard++) {
+			if (ipt_jump(&ipt_jumps[i], "-D", ignored,
+				     sizeof(ignored)))
+				break;
+		}
+		ipt_chain(ipt_jumps[i].table, "-F", ipt_jumps[i].to);
+		ipt_chain(ipt_jumps[i].table, "-X", ipt_jumps[i].to);
+	}
+	for (i = 0; i < sizeof(ipt_jumps) / sizeof(ipt_jumps[0]); i++) {
+		const char *argv[] = { "iptables", "-w", IPT_WAIT, "-t",
+				 ipt_jumps[i].table, "-S",
+				 ipt_jumps[i].to, NULL };
+
+		if (!ipt_run(argv, NULL, ignored, sizeof(ignored)))
+			return snprintf(err, errlen,
+					"iptables: chain %s still present",
+					ipt_jumps[i].to),
+			       -1;
+	}
+	return 0;
+}

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef STRAIT_IPT_H
+#define STRAIT_IPT_H
+
+#include <stddef.h>
+
+int ipt_run(const char *const argv[], const char *input, char *err,
+	    size_t errlen);
+int ipt_up(const char *filter, const char *nat, char *err, size_t errlen);
+int ipt_down(char *err, size_t errlen);
+
+#endif

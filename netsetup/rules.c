@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: MIT
+/*
+ * rules.c - the firewall model as nft and iptables-restore text
+ *
+ * Pure functions of validated input: every name, address and port in the
+ * text was checked by valid.c and re-formatted by us, so nothing a user or
+ * the kernel spells can change the rules' structure.
+ *
+ * The model: masquerade only the bridge subnet, only out of the uplink;
+ * let replies back in, the bridge out, and bridge to bridge; drop anything
+ * else to or from the bridge (per-interface forwarding is an ingress switch,
+ * not a filter: with the uplink's forwarding on, the outside could otherwise
+ * route into the bridge); accept new connections to each published address
+ * and port. Published ports are served by strait-proxy, so no DNAT exists.
+ */
+#include "rules.h"
+
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+struct rules_buf {
+	char *p;
+	size_t len, off;
+	bool over;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+rules_add(struct rules_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->over)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->p + b->off, b->len - b->off, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= b->len - b->off)
+		b->over = true;
+	else
+		b->off += (size_t)n;
+}
+
+static int rules_done(const struct rules_buf *b)
+{
+	return b->over ? -1 : 0;
+}
+
+static const char *rules_proto(int ipproto)
+{
+	return ipproto == IPPROTO_UDP ? "udp" : "tcp";
+}
+
+/* An inet table filters IPv6 too; needed for --ipv6 and IPv6 publishes */
+static bool rules_inet(const struct rules_in *in)
+{
+	size_t i;
+
+	if (in->ipv6)
+		return true;
+	for (i = 0; i < in->npublish; i++) {
+		if (in->publish[i].ip.family == AF_INET6)
+			return true;
+	}
+	return false;
+}
+
+static void rules_nft_input(struct rules_buf *b, const struct rules_in *in)
+{
+	char ip[INET6_ADDRSTRLEN];
+	size_t i;
+
+	rules_add(b, "\tchain input {\n\t\ttype filter hook input priority "
+		     "filter; policy accept;\n");
+	for (i = 0; i < in->npublish; i++) {
+		const struct valid_publish *p = &in->publish[i];
+
+		if (addr_format_ip(&p->ip, ip, sizeof(ip)))
+			b->over = true;
+		rules_add(b, "\t\t%s daddr %s %s dport %u ct state new "
+			     "accept\n",
+			  p->ip.family == AF_INET ? "ip" : "ip6", ip,
+			  rules_proto(p->ipproto), p->port);
+	}
+	rules_add(b, "\t}\n");
+}
+
+/**
+ * rules_nft_up() - one nft transaction that replaces our table
+ * @in:		what to build
+ * @buf:	output
+ * @len:	size of @buf
+ *
+ * Both possible tables ("ip strait", "inet strait") are deleted first, so
+ * up is idempotent and switching --ipv6 leaves no stale table.
+ *
+ * Return: 0, or -1 if @buf is too small
+ */
+int rules_nft_up(const struct rules_in *in, char *buf, size_t len)
+{
+	struct rules_buf b = { buf, len, 0, false };
+	const char *br = in->bridge, *up = in->uplink;
+	char net[INET6_ADDRSTRLEN + 8];
+
+	if (valid_format_cidr(in->subnet, net, sizeof(net)))
+		return -1;
+	rules_nft_down(buf, len);
+	b.off = strnlen(buf, len);
+	rules_add(&b, "table %s " RULES_TABLE " {\n",
+		  rules_inet(in) ? "inet" : "ip");
+	rules_add(&b, "\tchain postrouting {\n\t\ttype nat hook postrouting "
+		      "priority srcnat; policy accept;\n");
+	rules_add(&b, "\t\tip saddr %s oifname \"%s\" masquerade\n\t}\n", net,
+		  up);
+	rules_add(&b, "\tchain forward {\n\t\ttype filter hook forward "
+		      "priority filter; policy accept;\n");
+	rules_add(&b, "\t\tiifname \"%s\" oifname \"%s\" ct state "
+		      "established,related accept\n",
+		  up, br);
+	rules_add(&b, "\t\tiifname \"%s\" oifname \"%s\" accept\n", br, up);
+	rules_add(&b, "\t\tiifname \"%s\" oifname \"%s\" accept\n", br, br);
+	rules_add(&b, "\t\toifname \"%s\" drop\n", br);
+	rules_add(&b, "\t\tiifname \"%s\" drop\n\t}\n", br);
+	rules_nft_input(&b, in);
+	rules_add(&b, "}\n");
+	return rules_done(&b);
+}
+
+/**
+ * rules_nft_down() - remove our table, whichever family, present or not
+ * @buf:	output
+ * @len:	size of @buf
+ *
+ * "add" first makes "delete" succeed when there is nothing to delete.
+ *
+ * Return: 0, or -1 if @buf is too small
+ */
+int rules_nft_down(char *buf, size_t len)
+{
+	struct rules_buf b = { buf, len, 0, false };
+
+	rules_add(&b, "add table ip " RULES_TABLE "\n"
+		      "delete table ip " RULES_TABLE "\n"
+		      "add table inet " RULES_TABLE "\n"
+		      "delete table inet " RULES_TABLE "\n");
+	return rules_done(&b);
+}
+
+/**
+ * rules_ipt_filter() - the filter table for iptables-restore --noflush
+ * @in:		what to build (IPv4 only)
+ * @buf:	output
+ * @len:	size of @buf
+ *
+ * Declaring our chains empties them, so this replaces their contents; the
+ * jumps from FORWARD and INPUT are added apart, only where missing.
+ *
+ * Return: 0, or -1 if @buf is too small or a publish is IPv6
+ */
+int rules_ipt_filter(const struct rules_in *in, char *buf, size_t len)
+{
+	struct rules_buf b = { buf, len, 0, false };
+	const char *br = in->bridge, *up = in->uplink;
+	char ip[INET6_ADDRSTRLEN];
+	size_t i;
+
+	rules_add(&b, "*filter\n:" RULES_CHAIN_FWD " - [0:0]\n"
+		      ":" RULES_CHAIN_IN " - [0:0]\n");
+	rules_add(&b, "-A " RULES_CHAIN_FWD " -i %s -o %s -m conntrack "
+		      "--ctstate RELATED,ESTABLISHED -j ACCEPT\n",
+		  up, br);
+	rules_add(&b, "-A " RULES_CHAIN_FWD " -i %s -o %s -j ACCEPT\n", br, up);
+	rules_add(&b, "-A " RULES_CHAIN_FWD " -i %s -o %s -j ACCEPT\n", br, br);
+	rules_add(&b, "-A " RULES_CHAIN_FWD " -o %s -j DROP\n", br);
+	rules_add(&b, "-A " RULES_CHAIN_FWD " -i %s -j DROP\n", br);
+	for (i = 0; i < in->npublish; i++) {
+		const struct valid_publish *p = &in->publish[i];
+		const char *pr = rules_proto(p->ipproto);
+
+		if (p->ip.family != AF_INET ||
+		    addr_format_ip(&p->ip, ip, sizeof(ip)))
+			return -1;
+		rules_add(&b, "-A " RULES_CHAIN_IN " -d %s/32 -p %s -m "
+			      "conntrack --ctstate NEW -m %s --dport %u "
+			      "-j ACCEPT\n",
+			  ip, pr, pr, p->port);
+	}
+	rules_add(&b, "COMMIT\n");
+	return rules_done(&b);
+}
+
+/**
+ * rules_ipt_nat() - the nat table for iptables-restore --noflush
+ * @in:		what to build
+ * @buf:	output
+ * @len:	size of @buf
+ *
+ * Return: 0, or -1 if @buf is too small
+ */
+int rules_ipt_nat(const struct rules_in *in, char *buf, size_t len)
+{
+	struct rules_buf b = { buf, len, 0, false };
+	char net[INET6_ADDRSTRLEN + 8];
+
+	if (valid_format_cidr(in->subnet, net, sizeof(net)))
+		return -1;
+	rules_add(&b, "*nat\n:" RULES_CHAIN_POST " - [0:0]\n");
+	rules_add(&b, "-A " RULES_CHAIN_POST " -s %s -o %s -j MASQUERADE\n",
+		  net, in->uplink);
+	rules_add(&b, "COMMIT\n");
+	return rules_done(&b);
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef STRAIT_SYSCTL_H
+#define STRAIT_SYSCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SYSCTL_MAX_ITEMS 8
+#define SYSCTL_VALLEN 16
+
+/**
+ * struct sysctl_item - one per-interface sysctl
+ * @fam:	"ipv4" or "ipv6"
+ * @ifname:	interface (validated)
+ * @key:	"forwarding", "rp_filter", "route_localnet", "force_forwarding"
+ * @val:	value (to write, or as found)
+ */
+struct sysctl_item {
+	const char *fam;
+	char ifname[16];
+	const char *key;
+	char val[SYSCTL_VALLEN];
+};
+
+int sysctl_read(const struct sysctl_item *it, char *val, size_t len);
+int sysctl_write(const struct sysctl_item *it, const char *val);
+bool sysctl_exists(const struct sysctl_item *it);
+int sysctl_state_path(const char *dir, const char *bridge, char *buf,
+		      size_t len);
+int sysctl_state_save(const char *path, const struct sysctl_item *it,
+		      size_t n, char *err, size_t errlen);
+int sysctl_state_load(const char *path, struct sysctl_item *it, size_t max,
+		      size_t *n, char *err, size_t errlen);
+int sysctl_state_parse(const char *line, struct sysctl_item *it);
+
+#endif
