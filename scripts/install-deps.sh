@@ -1,9 +1,10 @@
 #!/bin/sh
 # install-deps.sh - install what strait needs from Debian, only if missing.
 #
-#   install-deps.sh build   compiler, pkg-config, libevent, libcap-ng
-#   install-deps.sh test    build + cmocka, python3, iproute2 (ip, ss), valgrind
-#   install-deps.sh demo    build + python3, iproute2, curl
+#   install-deps.sh build   compiler, pkg-config, libevent, libcap-ng, libnftables
+#   install-deps.sh test    build + cmocka, python3, iproute2 (ip, ss), valgrind,
+#                           iptables, nftables
+#   install-deps.sh demo    build + python3, iproute2, curl, iptables, nftables
 #
 # A second run asks apt nothing. Never starts a service.
 set -eu
@@ -11,8 +12,8 @@ set -eu
 need="gcc make pkg-config libevent-dev libcap-ng-dev libnftables-dev"
 case "${1:-build}" in
 build) ;;
-test) need="$need libcmocka-dev python3 iproute2 valgrind" ;;
-demo) need="$need python3 iproute2 curl" ;;
+test) need="$need libcmocka-dev python3 iproute2 valgrind iptables nftables" ;;
+demo) need="$need python3 iproute2 curl iptables nftables" ;;
 *) echo "install-deps.sh: unknown set: $1 (build, test, demo)" >&2; exit 2 ;;
 esac
 

@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sandbox  # noqa: E402
 import tests_tcp  # noqa: E402
 import tests_udp  # noqa: E402,F401 (registers its tests)
+import tests_netsetup  # noqa: E402,F401 (registers its tests)
 
 TEST_SECONDS = 120  # watchdog per test
 
@@ -42,9 +43,13 @@ SAN_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
 
 
 class Ctx:
-    def __init__(self, proxy, docker):
+    def __init__(self, proxy, docker, netsetup):
         self.proxy = proxy
         self.docker = docker
+        self.netsetup = netsetup
+        # a real strait-proxy binary for netsetup exec (not a wrapper)
+        self.proxy_bin = os.path.join(os.path.dirname(netsetup or proxy),
+                                      "strait-proxy")
         self.procs = []
 
     def argv(self, *args):
@@ -68,6 +73,8 @@ def main():
     ap.add_argument("proxy")
     ap.add_argument("--docker-proxy", action="store_true")
     ap.add_argument("-k", default="")
+    ap.add_argument("--netsetup", help="strait-netsetup to test (default: "
+                    "beside PROXY, if there)")
     a = ap.parse_args()
     if os.geteuid() != 0:
         print("blackbox: needs root (network namespaces)", file=sys.stderr)
@@ -75,11 +82,19 @@ def main():
     signal.signal(signal.SIGALRM, _alarm)
     signal.signal(signal.SIGTERM, _term)
     sandbox.remove_stale()
-    ctx = Ctx(os.path.abspath(a.proxy), a.docker_proxy)
+    netsetup = a.netsetup or os.path.join(os.path.dirname(
+        os.path.abspath(a.proxy)), "strait-netsetup")
+    netsetup = os.path.abspath(netsetup) if os.path.exists(netsetup) \
+        else None
+    ctx = Ctx(os.path.abspath(a.proxy), a.docker_proxy, netsetup)
     label = "docker-proxy" if a.docker_proxy else os.path.basename(a.proxy)
     passed = failed = skipped = 0
     for t in tests_tcp.TESTS:
         if a.k not in t.name:
+            continue
+        if t.netsetup and not netsetup:
+            print("SKIP  %s (no strait-netsetup in this run)" % t.name)
+            skipped += 1
             continue
         if a.docker_proxy and t.strait_only:
             print("SKIP  %s (strait-only option)" % t.name)

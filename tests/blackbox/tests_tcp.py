@@ -16,16 +16,20 @@ TESTS = []
 
 
 class T:
-    def __init__(self, fn, dp_fails, strait_only):
+    def __init__(self, fn, dp_fails, strait_only, netsetup):
         self.fn = fn
         self.name = fn.__name__
         self.dp_fails = dp_fails
         self.strait_only = strait_only
+        self.netsetup = netsetup
 
 
-def test(dp_fails=None, strait_only=False):
+def test(dp_fails=None, strait_only=False, netsetup=False):
+    """Register a test. dp_fails: why docker-proxy is known to fail it;
+    strait_only: uses options only strait has; netsetup: tests
+    strait-netsetup (needs its binary)."""
     def reg(fn):
-        TESTS.append(T(fn, dp_fails, strait_only))
+        TESTS.append(T(fn, dp_fails, strait_only, netsetup))
         return fn
     return reg
 

@@ -1,0 +1,382 @@
+# SPDX-License-Identifier: MIT
+"""strait-netsetup black-box tests in a topology of namespaces.
+
+    ctr 203.0.113.2 --veth-- br0 203.0.113.1 [host] eth0 192.0.2.1 --veth--
+        out 192.0.2.2 (no route back to 203.0.113.0/24: only masquerade works)
+    cli 198.51.100.2 --veth-- cli0 198.51.100.1 [host]
+
+netsetup runs in the host namespace (the test's sandbox). The outside
+server answers each connection with the address it sees.
+"""
+import glob
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+
+from sandbox import Proc
+from tests_tcp import check, test
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HELP = os.path.join(HERE, "nshelp.py")
+
+
+def sh(*argv, ns=None, ok=True):
+    cmd = (["ip", "netns", "exec", ns] if ns else []) + list(argv)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    if ok and r.returncode != 0:
+        raise AssertionError("%s: exit %d: %s" % (" ".join(cmd),
+                                                  r.returncode, r.stderr))
+    return r
+
+
+class Topo:
+    def __init__(self, ctx):
+        self.ctx = ctx
+        sb = ctx.sb
+        self.ns = {}
+        for role in ("ctr", "out", "cli"):
+            name = "%s-%s" % (sb.name, role)
+            sh("ip", "netns", "add", name)
+            sb.on_exit(lambda n=name: subprocess.run(
+                ["ip", "netns", "del", n], timeout=10))
+            sh("ip", "link", "set", "lo", "up", ns=name)
+            self.ns[role] = name
+        self.state = tempfile.mkdtemp(prefix="strait-state-")
+        sb.on_exit(lambda: shutil.rmtree(self.state, ignore_errors=True))
+        self.make_bridge()
+        sh("ip", "link", "add", "eth0", "type", "veth", "peer", "name",
+           "eth0", "netns", self.ns["out"])
+        sh("ip", "addr", "add", "192.0.2.1/24", "dev", "eth0")
+        sh("ip", "link", "set", "eth0", "up")
+        sh("ip", "addr", "add", "192.0.2.2/24", "dev", "eth0",
+           ns=self.ns["out"])
+        sh("ip", "link", "set", "eth0", "up", ns=self.ns["out"])
+        sh("ip", "link", "add", "cli0", "type", "veth", "peer", "name",
+           "eth0", "netns", self.ns["cli"])
+        sh("ip", "addr", "add", "198.51.100.1/24", "dev", "cli0")
+        sh("ip", "link", "set", "cli0", "up")
+        sh("ip", "addr", "add", "198.51.100.2/24", "dev", "eth0",
+           ns=self.ns["cli"])
+        sh("ip", "link", "set", "eth0", "up", ns=self.ns["cli"])
+        self.outside = self.serve("out", "192.0.2.2", 9000)
+
+    def make_bridge(self):
+        sh("ip", "link", "add", "br0", "type", "bridge")
+        sh("ip", "addr", "add", "203.0.113.1/24", "dev", "br0")
+        sh("ip", "link", "set", "br0", "up")
+        sh("ip", "link", "add", "vctr", "type", "veth", "peer", "name",
+           "eth0", "netns", self.ns["ctr"])
+        sh("ip", "link", "set", "vctr", "master", "br0", "up")
+        sh("ip", "addr", "add", "203.0.113.2/24", "dev", "eth0",
+           ns=self.ns["ctr"])
+        sh("ip", "link", "set", "eth0", "up", ns=self.ns["ctr"])
+        sh("ip", "route", "add", "default", "via", "203.0.113.1",
+           ns=self.ns["ctr"])
+
+    def serve(self, role, host, port):
+        p = Proc(["ip", "netns", "exec", self.ns[role], "python3", HELP,
+                  "serve-peer", host, str(port)], fd3=False)
+        self.ctx.sb.spawn(p)
+        deadline = time.monotonic() + 10
+        while "ready" not in p.stdout():
+            check(p.alive() and time.monotonic() < deadline,
+                  "helper server did not start: %s" % p.stderr())
+            time.sleep(0.05)
+        return p
+
+    def reach(self, role, host, port, secs=2):
+        return sh("python3", HELP, "connect", host, str(port), str(secs),
+                  ns=self.ns[role]).stdout.strip()
+
+    def netsetup(self, *args, ok=True):
+        env = dict(os.environ, STRAIT_STATE_DIR=self.state)
+        r = subprocess.run([self.ctx.netsetup, *args], capture_output=True,
+                           text=True, timeout=60, env=env)
+        if ok:
+            check(r.returncode == 0, "netsetup %s: exit %d: %s"
+                  % (" ".join(args), r.returncode, r.stderr))
+        return r
+
+
+def sysctls():
+    """Every per-interface IPv4/IPv6 switch of this namespace."""
+    out = {}
+    for pat in ("/proc/sys/net/ipv4/conf/*/forwarding",
+                "/proc/sys/net/ipv4/conf/*/rp_filter",
+                "/proc/sys/net/ipv4/conf/*/route_localnet",
+                "/proc/sys/net/ipv6/conf/*/forwarding",
+                "/proc/sys/net/ipv6/conf/*/force_forwarding",
+                "/proc/sys/net/ipv4/ip_forward"):
+        for f in glob.glob(pat):
+            with open(f) as fh:
+                out[f] = fh.read().strip()
+    return out
+
+
+def ruleset():
+    """The rules and drop policies of this namespace, nft and iptables
+    views (counters and empty built-in chains left out: iptables-nft keeps
+    its tables once created, with no rule in them)."""
+    keep = []
+    for ln in sh("nft", "list", "ruleset").stdout.splitlines():
+        ln = re.sub(r"counter packets \d+ bytes \d+", "counter",
+                    ln.strip())
+        if ln.startswith(("table ", "chain ")):
+            keep.append(ln)
+        elif ln and ln != "}" and ("policy drop" in ln or
+                                   not ln.startswith("type ")):
+            keep.append("  " + ln)
+    # drop tables and chains with nothing kept under them
+    out = []
+    for i, ln in enumerate(keep):
+        nxt = keep[i + 1] if i + 1 < len(keep) else ""
+        if ln.startswith("chain ") and not nxt.startswith("  "):
+            continue
+        out.append(ln)
+    out = [ln for i, ln in enumerate(out) if not (
+        ln.startswith("table ") and
+        not (out[i + 1:i + 2] or ["table"])[0].startswith(("chain", "  ")))]
+    for ln in sh("iptables-save", ok=False).stdout.splitlines():
+        if ln.startswith("-A ") or (ln.startswith(":") and
+                                    (" DROP " in ln or " - " in ln)):
+            out.append(re.sub(r"\[\d+:\d+\]", "[]", ln))
+    return "\n".join(out)
+
+
+def read(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+UP = ("--bridge", "br0", "--uplink", "eth0",
+      "--publish", "tcp:198.51.100.1:8080")
+
+
+def _scenario(ctx, backend):
+    t = Topo(ctx)
+    before = sysctls()
+    rules0 = ruleset()
+    got = t.reach("ctr", "192.0.2.2", 9000)
+    check(got.startswith("FAIL"), "before up the container reached the "
+          "outside: %r" % got)
+    t.netsetup("up", "--backend", backend, *UP)
+    check(read("/proc/sys/net/ipv4/conf/all/forwarding") == "0",
+          "all.forwarding was turned on")
+    check(read("/proc/sys/net/ipv4/conf/br0/forwarding") == "1" and
+          read("/proc/sys/net/ipv4/conf/eth0/forwarding") == "1" and
+          read("/proc/sys/net/ipv4/conf/br0/rp_filter") == "1",
+          "per-interface sysctls not set")
+    check(read("/proc/sys/net/ipv4/conf/cli0/forwarding") == "0",
+          "forwarding turned on for an interface not named")
+    got = t.reach("ctr", "192.0.2.2", 9000, 5)
+    check(got == "192.0.2.1", "the outside should see the host's uplink "
+          "address (masquerade), saw %r" % got)
+    # the outside cannot open connections into the bridge
+    cserver = t.serve("ctr", "203.0.113.2", 7000)
+    sh("ip", "route", "add", "203.0.113.0/24", "via", "192.0.2.1",
+       ns=t.ns["out"])
+    got = t.reach("out", "203.0.113.2", 7000)
+    check(got.startswith("FAIL"), "the outside reached the container: %r"
+          % got)
+    cserver.kill()
+    after1 = (sysctls(), ruleset())
+    t.netsetup("up", "--backend", backend, *UP)
+    check((sysctls(), ruleset()) == after1, "up twice changed something")
+    t.netsetup("down", "--backend", backend, "--bridge", "br0", "--uplink",
+               "eth0")
+    check(sysctls() == before, "down did not restore the sysctls")
+    check(ruleset() == rules0, "down left rules behind:\n%s" % ruleset())
+    check(not os.listdir(t.state), "state file left behind")
+    got = t.reach("ctr", "192.0.2.2", 9000)
+    check(got.startswith("FAIL"), "after down the container still reaches "
+          "the outside: %r" % got)
+
+
+@test(netsetup=True)
+def netsetup_nft_up_down(ctx):
+    """nft: masquerade, forward rules, sysctls; idempotent; down restores."""
+    _scenario(ctx, "nft")
+
+
+@test(netsetup=True)
+def netsetup_iptables_up_down(ctx):
+    """iptables-restore backend: the same."""
+    _scenario(ctx, "iptables")
+
+
+@test(netsetup=True)
+def netsetup_iptables_with_forward_drop(ctx):
+    """An admin's iptables FORWARD policy DROP: our jumps still let the
+    container out (the nft backend could not), and check says so."""
+    t = Topo(ctx)
+    sh("iptables", "-P", "FORWARD", "DROP")
+    r = t.netsetup("check", "--backend", "nft", *UP)
+    check("table ip filter chain FORWARD" in r.stderr,
+          "check did not warn about the DROP policy: %r" % r.stderr)
+    t.netsetup("up", "--backend", "nft", *UP)
+    got = t.reach("ctr", "192.0.2.2", 9000)
+    check(got.startswith("FAIL"), "nft accept overrode an iptables drop?")
+    t.netsetup("down", "--bridge", "br0", "--uplink", "eth0")
+    t.netsetup("up", "--backend", "iptables", *UP)
+    got = t.reach("ctr", "192.0.2.2", 9000, 5)
+    check(got == "192.0.2.1", "with the iptables backend: %r" % got)
+    t.netsetup("down", "--bridge", "br0", "--uplink", "eth0")
+    check("STRAIT" not in sh("iptables-save").stdout, "chains left")
+    check("FORWARD DROP" in sh("iptables-save").stdout,
+          "the admin's policy was changed")
+
+
+@test(netsetup=True)
+def netsetup_bridge_recreated(ctx):
+    """A re-created bridge comes back with forwarding=0: up again puts it
+    back, and down still restores the values found at the first up."""
+    t = Topo(ctx)
+    before = sysctls()
+    t.netsetup("up", *UP)
+    sh("ip", "link", "del", "br0")
+    sh("ip", "link", "del", "vctr", ok=False)
+    t.make_bridge()
+    check(read("/proc/sys/net/ipv4/conf/br0/forwarding") == "0",
+          "kernel kept forwarding on a new bridge?")
+    t.netsetup("up", *UP)
+    check(read("/proc/sys/net/ipv4/conf/br0/forwarding") == "1",
+          "second up did not restore forwarding")
+    got = t.reach("ctr", "192.0.2.2", 9000, 5)
+    check(got == "192.0.2.1", "after re-creation: %r" % got)
+    t.netsetup("down", "--bridge", "br0", "--uplink", "eth0")
+    check(sysctls() == before, "down after re-creation")
+
+
+@test(netsetup=True)
+def netsetup_exec_unprivileged_proxy(ctx):
+    """exec binds the published port, drops everything, and runs
+    strait-proxy on fd 4: the client is served by uid nobody, CapEff 0."""
+    t = Topo(ctx)
+    t.serve("ctr", "203.0.113.2", 80)
+    t.netsetup("up", *UP)
+    env = dict(os.environ, STRAIT_STATE_DIR=t.state)
+    p = Proc([ctx.netsetup, "exec", "tcp:198.51.100.1:8080", "--",
+              ctx.proxy_bin, "-proto", "tcp", "-host-ip", "198.51.100.1",
+              "-host-port", "8080", "-container-ip", "203.0.113.2",
+              "-container-port", "80", "-use-listen-fd"], env=env)
+    ctx.sb.spawn(p)
+    ctx.procs.append(p)
+    check(p.ready() == b"0\n", "proxy readiness: %s" % p.stderr())
+    got = t.reach("cli", "198.51.100.1", 8080, 5)
+    check(got == "203.0.113.1", "client through the proxy: %r" % got)
+    st = p.status()
+    nobody = pwd.getpwnam("nobody")
+    check(st["Uid"].split() == [str(nobody.pw_uid)] * 4, "Uid %s"
+          % st["Uid"])
+    for k in ("CapEff", "CapPrm", "CapInh", "CapBnd", "CapAmb"):
+        check(int(st[k], 16) == 0, "%s %s" % (k, st[k]))
+    check(st["NoNewPrivs"] == "1", "NoNewPrivs")
+    check(st["Name"] == "strait-proxy", "exec'd %s" % st["Name"])
+    p.signal(15)
+    check(p.wait(5) == 0, "proxy exit")
+    t.netsetup("down", "--bridge", "br0", "--uplink", "eth0")
+
+
+@test(netsetup=True)
+def netsetup_ipv6_force_forwarding(ctx):
+    """--ipv6: force_forwarding on the two interfaces only, never
+    all.forwarding; an inet table; down restores."""
+    t = Topo(ctx)
+    if not os.path.exists("/proc/sys/net/ipv6/conf/br0/force_forwarding"):
+        r = t.netsetup("up", "--ipv6", *UP, ok=False)
+        check(r.returncode == 1 and "force_forwarding" in r.stderr,
+              "without force_forwarding: %r" % r.stderr)
+        return
+    before = sysctls()
+    t.netsetup("up", "--ipv6", *UP)
+    check(read("/proc/sys/net/ipv6/conf/br0/force_forwarding") == "1" and
+          read("/proc/sys/net/ipv6/conf/eth0/force_forwarding") == "1",
+          "force_forwarding not set")
+    check(read("/proc/sys/net/ipv6/conf/all/forwarding") == "0",
+          "IPv6 all.forwarding turned on")
+    check("table inet strait" in sh("nft", "list", "ruleset").stdout,
+          "no inet table")
+    t.netsetup("down", "--bridge", "br0", "--uplink", "eth0")
+    check(sysctls() == before, "down did not restore")
+
+
+HOSTILE_NAMES = ['x";drop', "eth+", "-j", 'x"accept;#']
+
+
+@test(netsetup=True)
+def netsetup_hostile_input(ctx):
+    """Every hostile input exits 2, changes no rule and no sysctl, and
+    says why in one line."""
+    t = Topo(ctx)
+    for name in HOSTILE_NAMES:
+        sh("ip", "link", "add", name, "type", "bridge")
+    t.netsetup("up", *UP)  # refusals must not touch existing state either
+    sys0, rules0 = sysctls(), ruleset()
+    cases = [["--bridge", n, "--uplink", "eth0"] for n in HOSTILE_NAMES]
+    cases += [
+        ["--bridge", "../conf/all", "--uplink", "eth0"],
+        ["--bridge", "br0", "--uplink", "all"],
+        ["--bridge", "default", "--uplink", "eth0"],
+        ["--bridge", "nosuch0", "--uplink", "eth0"],
+        ["--bridge", "br0", "--uplink", "eth0", "--subnet", "0x7f.0.0.0/8"],
+        ["--bridge", "br0", "--uplink", "eth0", "--subnet", "010.0.0.0/8"],
+        ["--bridge", "br0", "--uplink", "eth0", "--subnet", "192.0.2/24"],
+        ["--bridge", "br0", "--uplink", "eth0", "--subnet", "203.0.113.1/24"],
+        ["--bridge", "br0", "--uplink", "eth0", "--subnet", "0.0.0.0/0"],
+        ["--bridge", "br0", "--uplink", "eth0", "--publish",
+         "tcp:198.51.100.1:0"],
+        ["--bridge", "br0", "--uplink", "eth0", "--publish",
+         "tcp:198.51.100.1:65536"],
+        ["--bridge", "br0", "--uplink", "eth0", "--publish",
+         "tcp:198.51.100.1:0x50"],
+        ["--bridge", "br0", "--uplink", "eth0", "--publish",
+         "icmp:198.51.100.1:80"],
+        ["--bridge", "br0", "--uplink", "eth0", "--publish",
+         'tcp:198.51.100.1";drop:80'],
+        ["--bridge", "br0", "--uplink", "eth0", "--backend", "pf"],
+        ["--bridge", "br0", "--uplink", "eth0", "--backend", "iptables",
+         "--ipv6"],
+    ]
+    for args in cases:
+        for cmd in ("up", "check"):
+            r = t.netsetup(cmd, *args, ok=False)
+            check(r.returncode == 2, "%s %s: exit %d (%s)"
+                  % (cmd, args, r.returncode, r.stderr))
+            check(r.stderr.startswith("strait-netsetup: ") and
+                  len(r.stderr.strip().splitlines()) <= 2,
+                  "%s: message %r" % (args, r.stderr))
+    check(sysctls() == sys0, "a refused call changed a sysctl")
+    check(ruleset() == rules0, "a refused call changed the rules")
+    t.netsetup("down", "--bridge", "br0", "--uplink", "eth0")
+
+
+@test(netsetup=True)
+def netsetup_check_changes_nothing(ctx):
+    t = Topo(ctx)
+    sys0, rules0 = sysctls(), ruleset()
+    r = t.netsetup("check", *UP)
+    check("sysctl net.ipv4.conf.br0.forwarding: 0 -> 1" in r.stdout and
+          'ip saddr 203.0.113.0/24 oifname "eth0" masquerade' in r.stdout,
+          "check output:\n%s" % r.stdout)
+    check(sysctls() == sys0 and ruleset() == rules0, "check changed state")
+    r = t.netsetup("check", "--backend", "iptables", *UP)
+    check("-A STRAIT-POST -s 203.0.113.0/24 -o eth0 -j MASQUERADE"
+          in r.stdout, "iptables check output:\n%s" % r.stdout)
+
+
+@test(netsetup=True)
+def netsetup_refuses_route_localnet(ctx):
+    """route_localnet=1 on the bridge (CVE-2020-8558): refused, exit 1,
+    nothing changed."""
+    t = Topo(ctx)
+    with open("/proc/sys/net/ipv4/conf/br0/route_localnet", "w") as f:
+        f.write("1")
+    sys0, rules0 = sysctls(), ruleset()
+    r = t.netsetup("up", *UP, ok=False)
+    check(r.returncode == 1 and "route_localnet" in r.stderr,
+          "exit %d: %s" % (r.returncode, r.stderr))
+    check(sysctls() == sys0 and ruleset() == rules0, "changed something")
