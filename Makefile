@@ -107,7 +107,7 @@ test: deps
 demo:
 	sh scripts/install-deps.sh demo
 	$(MAKE) all
-	sh scripts/demo.sh $(O)/strait-proxy
+	sh scripts/demo.sh $(O)
 
 install: $(O)/strait-proxy $(O)/strait-netsetup $(O)/strait-netsetup
 	install -d $(DESTDIR)$(BINDIR)
