@@ -71,8 +71,8 @@ UNIT_TESTS := test_cfg test_addr test_ready test_tcp_relay test_log \
 	test_udp_flow test_valid test_rules test_args test_sysctl
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
-.PHONY: all clean install uninstall test unit blackbox blackbox-san demo \
-	deps check-deps format
+.PHONY: all clean install uninstall test test-docker demo deps unit-bins \
+	format
 
 all: $(O)/strait-proxy $(O)/strait-netsetup
 
@@ -103,6 +103,16 @@ test: deps
 	$(MAKE) WERROR=1 all unit-bins
 	$(MAKE) WERROR=1 SAN=address,undefined all
 	sh scripts/run-tests.sh
+
+# dockerd 20.10 from Debian, in a namespace, publishing through PROXY
+# (default: ours; PROXY=/usr/sbin/docker-proxy shows the test describes
+# Docker, not strait)
+PROXY ?= $(O)/strait-proxy
+test-docker:
+	sh scripts/install-deps.sh docker
+	$(MAKE) WERROR=1 all
+	python3 tests/docker/e2e.py $(abspath $(PROXY)) \
+		--netsetup $(abspath $(O)/strait-netsetup)
 
 demo:
 	sh scripts/install-deps.sh demo

@@ -5,6 +5,9 @@
 #   install-deps.sh test    build + cmocka, python3, iproute2 (ip, ss), valgrind,
 #                           iptables, nftables
 #   install-deps.sh demo    build + python3, iproute2, curl, iptables, nftables
+#   install-deps.sh docker  test + docker.io (dockerd 20.10, containerd, runc,
+#                           docker-proxy) and busybox-static, for make
+#                           test-docker; no daemon is started by installing
 #
 # A second run asks apt nothing. Never starts a service.
 set -eu
@@ -14,7 +17,8 @@ case "${1:-build}" in
 build) ;;
 test) need="$need libcmocka-dev python3 iproute2 valgrind iptables nftables" ;;
 demo) need="$need python3 iproute2 curl iptables nftables" ;;
-*) echo "install-deps.sh: unknown set: $1 (build, test, demo)" >&2; exit 2 ;;
+docker) need="$need libcmocka-dev python3 iproute2 valgrind iptables nftables docker.io busybox-static" ;;
+*) echo "install-deps.sh: unknown set: $1 (build, test, demo, docker)" >&2; exit 2 ;;
 esac
 
 missing=""
@@ -30,6 +34,15 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "install-deps.sh: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# Installing docker.io must not start a dockerd: a policy-rc.d that says
+# "no" (exit 101) while we install, unless the machine has one already.
+guard=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	guard=/usr/sbin/policy-rc.d
+	trap 'rm -f "$guard"' EXIT
+fi
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends $missing
