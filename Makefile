@@ -72,9 +72,18 @@ UNIT_TESTS := test_cfg test_addr test_ready test_tcp_relay test_log \
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
 .PHONY: all clean install uninstall test test-docker demo deps unit-bins \
-	format
+	format bench bench-quick bench-tools
 
 all: $(O)/strait-proxy $(O)/strait-netsetup
+
+BENCH_TOOLS := $(O)/loadgen $(O)/echod
+bench-tools: $(BENCH_TOOLS)
+
+$(O)/loadgen: $(O)/bench/loadgen.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
+
+$(O)/echod: $(O)/bench/echod.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -100,7 +109,7 @@ deps:
 	sh scripts/install-deps.sh test
 
 test: deps
-	$(MAKE) WERROR=1 all unit-bins
+	$(MAKE) WERROR=1 all unit-bins bench-tools
 	$(MAKE) WERROR=1 SAN=address,undefined all
 	sh scripts/run-tests.sh
 
@@ -113,6 +122,18 @@ test-docker:
 	$(MAKE) WERROR=1 all
 	python3 tests/docker/e2e.py $(abspath $(PROXY)) \
 		--netsetup $(abspath $(O)/strait-netsetup)
+
+# strait and its peers side by side; never part of make test's pass/fail
+# (make test only runs a seconds-long smoke pass to prove it still works)
+bench:
+	sh scripts/install-deps.sh bench
+	$(MAKE) all bench-tools
+	python3 bench/bench.py --build $(O)
+
+bench-quick:
+	sh scripts/install-deps.sh bench
+	$(MAKE) all bench-tools
+	python3 bench/bench.py --quick --build $(O)
 
 demo:
 	sh scripts/install-deps.sh demo

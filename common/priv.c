@@ -23,29 +23,41 @@
 #include <unistd.h>
 
 /**
- * priv_lookup_user() - resolve a user name or numeric uid
- * @name:	user name or decimal uid
+ * priv_lookup_user() - find a user in /etc/passwd
+ * @name:	user name
  * @u:		result
  * @err:	message on failure
  * @errlen:	size of @err
+ *
+ * /etc/passwd is read directly (fgetpwent), not through NSS: the proxy is
+ * linked statically, where NSS would need the very shared libraries static
+ * linking avoids, and the users a port is served as (nobody, a system
+ * user) live there.
  *
  * Return: 0 on success, -1 with @err set
  */
 int priv_lookup_user(const char *name, struct priv_user *u, char *err,
 		     size_t errlen)
 {
+	FILE *f = fopen("/etc/passwd", "re");
 	struct passwd *pw;
 
-	errno = 0;
-	pw = getpwnam(name);
-	if (!pw) {
-		snprintf(err, errlen, "unknown user: %s", name);
+	if (!f) {
+		snprintf(err, errlen, "/etc/passwd: %s", strerror(errno));
 		return -1;
 	}
-	u->set = 1;
-	u->uid = pw->pw_uid;
-	u->gid = pw->pw_gid;
-	return 0;
+	while ((pw = fgetpwent(f))) {
+		if (!strcmp(pw->pw_name, name)) {
+			u->set = 1;
+			u->uid = pw->pw_uid;
+			u->gid = pw->pw_gid;
+			fclose(f);
+			return 0;
+		}
+	}
+	fclose(f);
+	snprintf(err, errlen, "unknown user: %s", name);
+	return -1;
 }
 
 /**

@@ -73,6 +73,24 @@ else
 	echo "== black-box: /usr/sbin/docker-proxy not installed, reference run skipped"
 fi
 
+# the benchmark harness still runs and writes well-formed results (a
+# seconds-long pass; no figure is judged here)
+echo "== bench smoke"
+smoke=$(mktemp -d)
+if python3 "$top/bench/bench.py" --smoke --build "$b" --out "$smoke" >"$log" 2>&1 &&
+	grep -q '^## tcp_bulk_1' "$smoke/smoke.md" &&
+	grep -q '^| strait | gbit_s |' "$smoke/smoke.md" &&
+	[ "$(head -n 1 "$smoke/smoke.csv")" = "scenario,subject,metric,median,min,max,n,vs_docker_proxy,vs_direct" ] &&
+	[ "$(wc -l <"$smoke/smoke.csv")" -gt 10 ]; then
+	echo "bench smoke: 1 passed, 0 failed"
+	passed=$((passed + 1))
+else
+	cat "$log"
+	echo "bench smoke: 0 passed, 1 failed"
+	failed=$((failed + 1))
+fi
+rm -rf "$smoke"
+
 leftover=$(ip netns list 2>/dev/null | grep -c '^strait-t' || true)
 if [ "$leftover" != 0 ]; then
 	echo "run-tests.sh: $leftover test namespaces left behind"

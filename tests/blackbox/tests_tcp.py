@@ -280,9 +280,9 @@ def ready_success_bytes(ctx):
     echo(ctx, "127.0.0.1", p.hport)
 
 
-@test()
-def ready_bind_in_use(ctx):
-    """A taken port: "1\\n" and Go's message on fd 3 and stderr, exit 1."""
+def _start_on_taken_port(ctx):
+    """Start the proxy on a port something else holds; return it, what it
+    wrote on fd 3, and the message Go would give."""
     port = free_port()
     taken = socket.socket()
     taken.bind(("127.0.0.1", port))
@@ -290,23 +290,23 @@ def ready_bind_in_use(ctx):
     ctx.sb.on_exit(taken.close)
     p = start(ctx, hport=port, cport=80, expect_ready=False)
     got = p.ready()
-    msg = "listen tcp4 127.0.0.1:%d: bind: address already in use" % port
+    p.wait()
+    return p, got, "listen tcp4 127.0.0.1:%d: bind: address already in use" \
+        % port
+
+
+@test()
+def ready_bind_in_use(ctx):
+    """A taken port: "1\\n" and Go's message on fd 3, exit 1."""
+    p, got, msg = _start_on_taken_port(ctx)
     check(got == ("1\n" + msg).encode(), "fd 3 got %r" % got)
-    check(p.wait() == 1, "exit code %r" % p.p.returncode)
+    check(p.p.returncode == 1, "exit code %r" % p.p.returncode)
 
 
 @test(strait_only=True)
 def ready_error_on_stderr(ctx):
     """The same one line goes to stderr for people running it by hand."""
-    port = free_port()
-    taken = socket.socket()
-    taken.bind(("127.0.0.1", port))
-    taken.listen()
-    ctx.sb.on_exit(taken.close)
-    p = start(ctx, hport=port, cport=80, expect_ready=False)
-    p.ready()
-    p.wait()
-    msg = "listen tcp4 127.0.0.1:%d: bind: address already in use" % port
+    p, got, msg = _start_on_taken_port(ctx)
     check(p.stderr() == "strait-proxy: %s\n" % msg,
           "stderr: %r" % p.stderr())
 
