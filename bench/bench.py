@@ -411,7 +411,7 @@ def run_all(subjects, reps, secs, topo, log):
             s.start([P_TCP, P_IPERF], [P_UDP, P_SINK] if cls.udp else [])
             try:
                 for name, udp, fn in scenarios(secs):
-                    if udp and not cls.udp:
+                    if (udp and not cls.udp) or ONLY not in name:
                         continue
                     try:
                         vals = fn(s)
@@ -598,6 +598,10 @@ def main():
     ap.add_argument("--smoke", action="store_true",
                     help="seconds-long run of strait and direct only, to "
                     "prove the harness works (make test)")
+    ap.add_argument("--only", default="", help="scenarios whose name "
+                    "contains this (development)")
+    ap.add_argument("--subjects", default="", help="comma-separated "
+                    "subject names (development)")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     ap.add_argument("--build", default=os.path.join(TOP, "build"))
     a = ap.parse_args()
@@ -609,6 +613,10 @@ def main():
                 and not (c in (Socat,) and not shutil.which("socat"))
                 and not (c in (Haproxy, HaproxySplice)
                          and not shutil.which("haproxy"))]
+    if a.subjects:
+        subjects = [c for c in subjects if c.name in a.subjects.split(",")]
+    global ONLY
+    ONLY = a.only
     n_many = 100
     if a.smoke:
         a.reps, a.secs, n_many = 1, 0.3, 3
@@ -629,9 +637,10 @@ def main():
         log("bench: %d repetitions of %s s; subjects: %s" % (
             a.reps, a.secs, ", ".join(c.name for c in subjects)))
         results = run_all(subjects, a.reps, a.secs, topo, log)
-        mem = run_memory(topo, a.reps, n_many, log) if not a.smoke else \
-            run_memory_smoke(topo, n_many, log)
-        results.update(mem)
+        if a.smoke:
+            results.update(run_memory_smoke(topo, n_many, log))
+        elif ONLY in "mem_":
+            results.update(run_memory(topo, a.reps, n_many, log))
     finally:
         topo.down()
     rows = summarize(results)
@@ -667,6 +676,7 @@ def run_memory_smoke(topo, n, log):
 
 
 BUILD = None
+ONLY = ""
 
 if __name__ == "__main__":
     sys.exit(main())
