@@ -82,9 +82,7 @@ class Topo:
                "net.ipv4.tcp_tw_reuse=1", ns=ns)
         self.server(["echod", "tcp", BACK, str(P_TCP)])
         self.server(["echod", "udp", BACK, str(P_UDP)])
-        self.iperf = self.spawn("ctr", ["iperf3", "-s", "-B", BACK, "-p",
-                                        str(P_IPERF)])
-        time.sleep(0.5)
+        time.sleep(0.2)
 
     def spawn(self, ns, argv, **kw):
         p = subprocess.Popen(["ip", "netns", "exec", NS[ns], *argv],
@@ -305,14 +303,36 @@ def loadgen(*args):
     return [float(x) for x in r.stdout.split()]
 
 
+def iperf_server(topo):
+    """A fresh one-test iperf3 server: a test that went wrong can never
+    leave the next one facing a busy server."""
+    p = topo.spawn("ctr", ["iperf3", "-s", "-1", "-B", BACK, "-p",
+                           str(P_IPERF)])
+    deadline = time.monotonic() + 10
+    while ":%d " % P_IPERF not in sh("ss", "-Htln", ns="ctr").stdout:
+        if time.monotonic() > deadline:
+            raise RuntimeError("iperf3 server did not start")
+        time.sleep(0.05)
+    return p
+
+
 def m_tcp_bulk(s, secs, streams):
     host, port = s.addr(P_IPERF)
+    server = iperf_server(s.topo)
     c0 = cpu_of(s.pids())
     # iperf3 takes whole seconds (0 would mean "forever")
     t = max(1, int(round(secs)))
-    r = sh("iperf3", "-c", host, "-p", str(port), "-t", str(t), "-P",
-           str(streams), "-J", ns="cli", timeout=t + 60)
-    d = json.loads(r.stdout)["end"]["sum_received"]
+    try:
+        r = sh("iperf3", "-c", host, "-p", str(port), "-t", str(t), "-P",
+               str(streams), "-J", ns="cli", timeout=t + 30, ok=False)
+    finally:
+        if server.poll() is None:
+            server.kill()
+        server.wait(10)
+    d = json.loads(r.stdout)
+    if "error" in d:
+        raise RuntimeError("iperf3: %s" % d["error"])
+    d = d["end"]["sum_received"]
     cpu = cpu_of(s.pids()) - c0
     gb = d["bytes"] / 1e9
     out = {"gbit_s": d["bits_per_second"] / 1e9}

@@ -136,7 +136,9 @@ class Proc:
             _place_fds(mapping)
             if nofile:
                 import resource
-                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+                lim = nofile if isinstance(nofile, tuple) else (nofile,
+                                                                 nofile)
+                resource.setrlimit(resource.RLIMIT_NOFILE, lim)
 
         self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                   stdout=self.outfile, stderr=self.errfile,

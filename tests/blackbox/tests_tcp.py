@@ -462,6 +462,25 @@ def emfile_pauses_then_serves(ctx):
         check(1 <= n <= 2, "want the pause logged once, got %d lines" % n)
 
 
+@test()
+def raises_nofile_to_hard_limit(ctx):
+    """Like Go, the soft RLIMIT_NOFILE goes up to the hard limit."""
+    import resource
+    srv, cport = with_echo(ctx)
+    hard = min(resource.getrlimit(resource.RLIMIT_NOFILE)[1], 4096)
+    # the child starts with soft 64 and hard `hard`, set in the child only
+    p = Proc(ctx.argv("-proto", "tcp", "-host-ip", "127.0.0.1", "-host-port",
+                      str(free_port()), "-container-ip", "127.0.0.1",
+                      "-container-port", str(cport)), nofile=(64, hard))
+    ctx.sb.spawn(p)
+    ctx.procs.append(p)
+    check(p.ready() == b"0\n", "readiness")
+    with open("/proc/%d/limits" % p.pid) as f:
+        line = [ln for ln in f if ln.startswith("Max open files")][0]
+    soft_now, hard_now = line.split()[3:5]
+    check(soft_now == hard_now == str(hard), "limits now: %s" % line)
+
+
 def _caps(st):
     return {k: int(st[k], 16) for k in ("CapInh", "CapPrm", "CapEff",
                                          "CapBnd", "CapAmb")}

@@ -70,7 +70,7 @@ class Env:
         self.proxy = proxy
         self.ns = "strait-d%d-%s" % (os.getpid(), iptables)
         self.out_ns = self.ns + "-out" if uplink else None
-        self.w = tempfile.mkdtemp(prefix="strait-e2e-")
+        self.w = tempfile.mkdtemp(prefix="strait-e2e-%d-" % os.getpid())
         os.chmod(self.w, 0o755)
         self.iptables, self.ipfwd = iptables, ipfwd
         self.launcher = None
@@ -223,6 +223,26 @@ class Env:
                 except OSError:
                     pass
             time.sleep(0.3)
+
+
+def remove_stale():
+    """Leftovers of an earlier run that was killed: its namespaces (and
+    every process still inside them: its dockerd, containerd, shims) and
+    its work directories. Only runs whose PID is gone are touched."""
+    out = run(["ip", "netns", "list"]).stdout
+    for line in out.splitlines():
+        name = line.split()[0] if line.split() else ""
+        if not name.startswith("strait-d"):
+            continue
+        pid = name[len("strait-d"):].split("-")[0]
+        if not pid.isdigit() or os.path.exists("/proc/" + pid):
+            continue
+        Env.kill_ns_procs(netns_inode(name))
+        run(["ip", "netns", "del", name], ok=False)
+    for d in glob.glob(os.path.join(tempfile.gettempdir(), "strait-e2e-*")):
+        pid = os.path.basename(d).split("-")[2]
+        if pid.isdigit() and not os.path.exists("/proc/" + pid):
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def build_image(env):
@@ -394,6 +414,7 @@ def main():
         netsetup = os.path.abspath(sys.argv[sys.argv.index("--netsetup") + 1])
     signal.signal(signal.SIGALRM, lambda *a: (_ for _ in ()).throw(
         Fail("watchdog: over %d s" % WATCHDOG)))
+    remove_stale()
     before = root_state()
     passed = failed = 0
     runs = [("iptables=false", lambda: scenario(proxy, "false")),
