@@ -72,9 +72,30 @@ UNIT_TESTS := test_cfg test_addr test_ready test_tcp_relay test_log \
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
 .PHONY: all clean install uninstall test test-docker demo deps unit-bins \
-	format bench bench-quick bench-tools
+	format bench bench-quick bench-tools fuzz fuzz-bins
 
 all: $(O)/strait-proxy $(O)/strait-netsetup
+
+# Fuzz harnesses: replayed over tests/fuzz/corpus by make test (gcc, with
+# the sanitizer build); `make fuzz` runs them under libFuzzer with clang.
+FUZZ_BINS := $(O)/fuzz_cfg $(O)/fuzz_addr
+fuzz-bins: $(FUZZ_BINS)
+
+$(O)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(PROXY_OBJ) $(NS_OBJ) \
+		$(COMMON_OBJ)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.o,$^) \
+		$(PKG_LIBS) $(NS_LIBS)
+
+FUZZ_SECS ?= 60
+fuzz:
+	@command -v clang >/dev/null || { echo "make fuzz needs clang"; exit 1; }
+	@mkdir -p build/fuzz
+	for h in cfg addr; do \
+		clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+		-Icommon -Iproxy -Inetsetup -o build/fuzz/$$h tests/fuzz/fuzz_$$h.c \
+		common/addr.c common/log.c netsetup/valid.c proxy/cfg.c && \
+		build/fuzz/$$h -max_total_time=$(FUZZ_SECS) \
+		tests/fuzz/corpus/$$h || exit 1; done
 
 BENCH_TOOLS := $(O)/loadgen $(O)/echod
 bench-tools: $(BENCH_TOOLS)
@@ -110,7 +131,7 @@ deps:
 
 test: deps
 	$(MAKE) WERROR=1 all unit-bins bench-tools
-	$(MAKE) WERROR=1 SAN=address,undefined all
+	$(MAKE) WERROR=1 SAN=address,undefined all fuzz-bins
 	sh scripts/run-tests.sh
 
 # dockerd 20.10 from Debian, in a namespace, publishing through PROXY
@@ -149,7 +170,8 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/strait-proxy $(DESTDIR)$(BINDIR)/strait-netsetup
 
 format:
-	clang-format -i common/*.[ch] proxy/*.[ch] netsetup/*.[ch] tests/unit/*.c
+	clang-format -i common/*.[ch] proxy/*.[ch] netsetup/*.[ch] tests/unit/*.c \
+		tests/fuzz/*.c bench/*.c
 
 clean:
 	rm -rf build

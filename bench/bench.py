@@ -668,7 +668,8 @@ def main():
     info.update(date=stamp, reps=a.reps, secs=a.secs)
     cmd = " ".join(["python3", "bench/bench.py"] + sys.argv[1:])
     with open(base + ".csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()),
+                           lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
     targets = target_rows(rows)

@@ -43,6 +43,17 @@ for t in "$b"/tests/test_*; do
 	failed=$((failed + f))
 done
 
+for h in cfg addr; do # the fuzz corpus, under ASan+UBSan
+	if [ -x "$san/fuzz_$h" ] && "$san/fuzz_$h" "$top"/tests/fuzz/corpus/$h/* >"$log" 2>&1; then
+		echo "fuzz replay $h: 1 passed, 0 failed ($(cat "$log"))"
+		passed=$((passed + 1))
+	else
+		cat "$log" 2>/dev/null
+		echo "fuzz replay $h: 0 passed, 1 failed"
+		failed=$((failed + 1))
+	fi
+done
+
 blackbox() { # $1 = label, rest = run.py arguments
 	label=$1
 	shift

@@ -81,10 +81,11 @@ class Topo:
         p = Proc(["ip", "netns", "exec", self.ns[role], "python3", HELP,
                   "serve-peer", host, str(port)], fd3=False)
         self.ctx.sb.spawn(p)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while "ready" not in p.stdout():
             check(p.alive() and time.monotonic() < deadline,
-                  "helper server did not start: %s" % p.stderr())
+                  "helper server did not start (exit %s): %s"
+                  % (p.p.poll(), p.stderr()))
             time.sleep(0.05)
         return p
 

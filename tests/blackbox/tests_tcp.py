@@ -478,6 +478,11 @@ def raises_nofile_to_hard_limit(ctx):
     with open("/proc/%d/limits" % p.pid) as f:
         line = [ln for ln in f if ln.startswith("Max open files")][0]
     soft_now, hard_now = line.split()[3:5]
+    if "valgrind" in ctx.proxy:
+        # valgrind keeps fds at the top of the range for itself and shows
+        # the program a lower soft limit: only "raised" can be seen
+        check(int(soft_now) > 64, "limits now: %s" % line)
+        return
     check(soft_now == hard_now == str(hard), "limits now: %s" % line)
 
 

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fuzz_cfg.c - libFuzzer harness for the argv parser (and the durations and
+ * environment it accepts). The input is split at NUL bytes into arguments.
+ * Possible only because cfg_parse() never prints, exits or touches globals.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *argv[64] = { "strait-proxy" };
+	char *buf = malloc(size + 1), err[256];
+	struct cfg cfg;
+	int argc = 1;
+	size_t i, start = 0;
+
+	if (!buf)
+		return 0;
+	memcpy(buf, data, size);
+	buf[size] = '\0';
+	for (i = 0; i <= size && argc < 63; i++) {
+		if (i == size || buf[i] == '\0') {
+			argv[argc++] = buf + start;
+			start = i + 1;
+		}
+	}
+	if (!cfg_parse(argc, argv, &cfg, err, sizeof(err)))
+		cfg_env(&cfg, argc > 1 ? argv[1] : NULL,
+			argc > 2 ? argv[2] : NULL, err, sizeof(err));
+	free(buf);
+	return 0;
+}
