@@ -519,6 +519,37 @@ def fmt(v):
     return "%.3g" % v
 
 
+COMMANDS = """## How each figure is taken
+
+Subjects (in the host namespace; container at 203.0.113.2, ports 5000 tcp
+echo, 5001 udp echo, 5002 udp sink, 5201 iperf3; the subject listens on
+198.51.100.1 at the same port + 1000):
+
+- docker-proxy / strait: `PROXY -proto tcp|udp -host-ip 198.51.100.1
+  -host-port P+1000 -container-ip 203.0.113.2 -container-port P` (fd 3 a
+  readiness pipe, as dockerd gives it); strait-no-splice adds `-no-splice`
+- socat: `socat TCP-LISTEN:P+1000,bind=198.51.100.1,reuseaddr,fork
+  TCP:203.0.113.2:P`
+- haproxy: `haproxy -db -f CFG`, CFG = `nbthread 1`, `mode tcp`, one
+  `listen` per port (`option splice-auto` for haproxy-splice)
+- kernel-dnat: an nft `dnat to 203.0.113.2:P` rule in prerouting
+- direct: the client addresses 203.0.113.2:P, routed by the host
+
+Scenarios (client namespace; build/loadgen is bench/loadgen.c):
+
+- tcp_bulk_N: `iperf3 -c ADDR -p PORT -t SECS -P N -J` against a fresh
+  `iperf3 -s -1`; Gbit/s received; proxy user+sys CPU per GB (1 stream)
+- tcp_rr: `loadgen tcp-rr ADDR PORT SECS` (64 B ping-pong, one connection)
+- tcp_cr_N: `loadgen tcp-cr ADDR PORT SECS N` (N threads: connect, 64 B
+  each way, close); peak RSS is the proxy's VmHWM after the 32-client test
+- udp_1g / udp_max: `loadgen udp-blast ADDR PORT SECS 1000|0 1400` into a
+  counting sink; delivered = datagrams counted by the sink
+- udp_rr: `loadgen udp-rr ADDR PORT SECS`
+- mem_idle_1 / mem_100_procs: VmRSS and smaps_rollup Pss of 1 and of 100
+  idle TCP processes on consecutive ports
+"""
+
+
 def write_md(path, rows, info, cmd, targets):
     lines = ["# strait benchmark, %s" % info["date"], "",
              "Command: `%s`  " % cmd,
@@ -549,7 +580,7 @@ def write_md(path, rows, info, cmd, targets):
             r["subject"], r["metric"], fmt(r["median"]), fmt(r["min"]),
             fmt(r["max"]), fmt(r["vs_docker_proxy"]), fmt(r["vs_direct"])))
     with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
+        f.write("\n".join(lines) + "\n\n" + COMMANDS)
 
 
 def target_rows(rows):
