@@ -129,25 +129,32 @@ static bool tcp_dir_can_read(const struct tcp_dir *d)
 	return !d->eof && !d->stalled && d->pending < d->cap;
 }
 
-/* One fill attempt. Return: true if bytes moved or the state changed */
-static bool tcp_dir_fill_once(struct tcp_dir *d)
+/*
+ * One fill attempt. Return: 1 if bytes moved or the state changed, 0 if
+ * not, -1 (errno set) if we failed ourselves: out of memory must reset the
+ * pair, never pass for an EOF and end a stream short with a clean FIN.
+ */
+static int tcp_dir_fill_once(struct tcp_dir *d)
 {
 	ssize_t n = tcp_dir_fill(d);
 
 	if (n > 0) {
 		d->pending += (size_t)n;
-		return true;
+		return 1;
 	}
+	if (n < 0 && (errno == ENOMEM || errno == ENOBUFS))
+		return -1;
 	if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
 		d->eof = true;	/* EOF, or a reset: treated alike */
-		return true;
+		return 1;
 	}
 	if (errno == EAGAIN && d->pending)
 		d->stalled = true;
 	return errno == EINTR;
 }
 
-/* Return: 0, or -1 with errno if writing to the destination failed */
+/* Return: 0, or -1 with errno if writing to the destination (or our own
+ * buffering) failed: the relay must then be reset */
 static int tcp_dir_pump(struct tcp_dir *d)
 {
 	int round;
@@ -155,8 +162,13 @@ static int tcp_dir_pump(struct tcp_dir *d)
 	for (round = 0; round < TCP_RELAY_ROUNDS; round++) {
 		bool moved = false;
 
-		if (tcp_dir_can_read(d))
-			moved = tcp_dir_fill_once(d);
+		if (tcp_dir_can_read(d)) {
+			int rc = tcp_dir_fill_once(d);
+
+			if (rc < 0)
+				return -1;
+			moved = rc > 0;
+		}
 		if (d->pending) {
 			ssize_t n = tcp_dir_drain(d);
 
