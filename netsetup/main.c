@@ -194,9 +194,10 @@ static void main_restore(const struct sysctl_item *old, size_t n)
 static int main_up(const struct args *a)
 {
 	struct sysctl_item want[SYSCTL_MAX_ITEMS], old[SYSCTL_MAX_ITEMS];
+	struct sysctl_item first[SYSCTL_MAX_ITEMS];
 	char path[4096], err[512], ignored[256];
 	size_t n = main_items(a, want), i, saved;
-	int created = 0;
+	int created = 0, have;
 
 	main_preflight(a);
 	if (sysctl_state_path(main_state_dir(), a->bridge, path, sizeof(path)))
@@ -206,8 +207,13 @@ static int main_up(const struct args *a)
 		if (sysctl_read(&want[i], old[i].val, sizeof(old[i].val)))
 			main_die(1, "cannot read the current sysctls");
 	}
-	if (sysctl_state_load(path, want, 0, &saved, ignored,
-			      sizeof(ignored)) == 0) {
+	/* values from an earlier up are the ones down must put back: keep
+	 * them (the bridge may have been re-created since) */
+	have = sysctl_state_load(path, first, SYSCTL_MAX_ITEMS, &saved, err,
+				 sizeof(err));
+	if (have < 0)
+		main_die(1, err);
+	if (have == 0) {
 		if (sysctl_state_save(path, old, n, err, sizeof(err)))
 			main_die(1, err);
 		created = 1;

@@ -188,7 +188,8 @@ int main(int argc, char *argv[])
 	if (!base)
 		main_fail(1, "event loop: cannot create");
 	if (main_serve(&srv, &cfg, base, lfd))
-		main_fail(1, "event loop: out of memory");
+		main_fail(1, "event loop: cannot set up the server (out of "
+			     "memory, or no randomness for the flow table)");
 	rc = main_run(base, &srv);
 	event_base_free(base);
 	libevent_global_shutdown();

@@ -83,11 +83,12 @@ static int ready_write(int fd, const char *buf, size_t len)
  */
 int ready_ok(int fd)
 {
+	char buf[3];
 	int rc;
 
 	if (fd < 0)
 		return 0;
-	rc = ready_write(fd, "0\n", 2);
+	rc = ready_write(fd, buf, (size_t)ready_format(buf, sizeof(buf), NULL));
 	close(fd);
 	return rc;
 }

@@ -48,32 +48,28 @@ class Topo:
         self.state = tempfile.mkdtemp(prefix="strait-state-")
         sb.on_exit(lambda: shutil.rmtree(self.state, ignore_errors=True))
         self.make_bridge()
-        sh("ip", "link", "add", "eth0", "type", "veth", "peer", "name",
-           "eth0", "netns", self.ns["out"])
-        sh("ip", "addr", "add", "192.0.2.1/24", "dev", "eth0")
-        sh("ip", "link", "set", "eth0", "up")
-        sh("ip", "addr", "add", "192.0.2.2/24", "dev", "eth0",
-           ns=self.ns["out"])
-        sh("ip", "link", "set", "eth0", "up", ns=self.ns["out"])
-        sh("ip", "link", "add", "cli0", "type", "veth", "peer", "name",
-           "eth0", "netns", self.ns["cli"])
-        sh("ip", "addr", "add", "198.51.100.1/24", "dev", "cli0")
-        sh("ip", "link", "set", "cli0", "up")
-        sh("ip", "addr", "add", "198.51.100.2/24", "dev", "eth0",
-           ns=self.ns["cli"])
-        sh("ip", "link", "set", "eth0", "up", ns=self.ns["cli"])
+        self.link("eth0", "192.0.2.1/24", "out", "192.0.2.2/24")
+        self.link("cli0", "198.51.100.1/24", "cli", "198.51.100.2/24")
         self.outside = self.serve("out", "192.0.2.2", 9000)
+
+    def link(self, dev, addr, role, peer_addr):
+        """A veth from the host (dev, addr; addr None: no address) to
+        eth0 in the role's namespace (peer_addr)."""
+        ns = self.ns[role]
+        sh("ip", "link", "add", dev, "type", "veth", "peer", "name", "eth0",
+           "netns", ns)
+        if addr:
+            sh("ip", "addr", "add", addr, "dev", dev)
+        sh("ip", "link", "set", dev, "up")
+        sh("ip", "addr", "add", peer_addr, "dev", "eth0", ns=ns)
+        sh("ip", "link", "set", "eth0", "up", ns=ns)
 
     def make_bridge(self):
         sh("ip", "link", "add", "br0", "type", "bridge")
         sh("ip", "addr", "add", "203.0.113.1/24", "dev", "br0")
         sh("ip", "link", "set", "br0", "up")
-        sh("ip", "link", "add", "vctr", "type", "veth", "peer", "name",
-           "eth0", "netns", self.ns["ctr"])
-        sh("ip", "link", "set", "vctr", "master", "br0", "up")
-        sh("ip", "addr", "add", "203.0.113.2/24", "dev", "eth0",
-           ns=self.ns["ctr"])
-        sh("ip", "link", "set", "eth0", "up", ns=self.ns["ctr"])
+        self.link("vctr", None, "ctr", "203.0.113.2/24")
+        sh("ip", "link", "set", "vctr", "master", "br0")
         sh("ip", "route", "add", "default", "via", "203.0.113.1",
            ns=self.ns["ctr"])
 
@@ -381,3 +377,27 @@ def netsetup_refuses_route_localnet(ctx):
     check(r.returncode == 1 and "route_localnet" in r.stderr,
           "exit %d: %s" % (r.returncode, r.stderr))
     check(sysctls() == sys0 and ruleset() == rules0, "changed something")
+
+
+@test(netsetup=True)
+def netsetup_refuses_tampered_state(ctx):
+    """The saved values are input too: a state file naming all.forwarding
+    is refused (exit 1, nothing changed), never obeyed or overwritten."""
+    t = Topo(ctx)
+    t.netsetup("up", *UP)
+    path = glob.glob(os.path.join(t.state, "netsetup-*-br0.state"))[0]
+    with open(path) as f:
+        good = f.read()
+    with open(path, "a") as f:
+        f.write("ipv4 all forwarding 1\n")
+    sys0, rules0 = sysctls(), ruleset()
+    r = t.netsetup("up", *UP, ok=False)
+    check(r.returncode == 1 and "bad state file" in r.stderr,
+          "exit %d: %s" % (r.returncode, r.stderr))
+    check(sysctls() == sys0 and ruleset() == rules0, "changed something")
+    with open(path) as f:
+        check(f.read() == good + "ipv4 all forwarding 1\n",
+              "state file overwritten")
+    with open(path, "w") as f:
+        f.write(good)
+    t.netsetup("down", "--bridge", "br0", "--uplink", "eth0")

@@ -93,6 +93,21 @@ def echo(ctx, host, port, msg=b"ping"):
     check(got == msg, "echo through the proxy: sent %r, got %r" % (msg, got))
 
 
+def echo_until(ctx, host, port, msg, secs, proc=None):
+    """echo(), retried until it works or @secs pass (a proxy that is still
+    starting, or paused at its fd limit); fails early if @proc exits."""
+    deadline = time.monotonic() + secs
+    while True:
+        try:
+            return echo(ctx, host, port, msg)
+        except (AssertionError, OSError):
+            if proc is not None:
+                check(proc.alive(), "proxy exited: %s" % proc.stderr())
+            check(time.monotonic() < deadline, "not served within %d s"
+                  % secs)
+            time.sleep(0.05)
+
+
 def with_echo(ctx, host="127.0.0.1"):
     port = free_port(host=host if ":" not in host else "::1",
                      family=socket.AF_INET6 if ":" in host else socket.AF_INET)
@@ -346,15 +361,7 @@ def standalone_without_fd3(ctx):
     """Started by hand, with no fd 3 at all, it just serves."""
     srv, cport = with_echo(ctx)
     p = start(ctx, cport=cport, fd3=False)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            echo(ctx, "127.0.0.1", p.hport, b"by hand")
-            break
-        except (ConnectionRefusedError, AssertionError):
-            check(p.alive(), "proxy exited: %s" % p.stderr())
-            check(time.monotonic() < deadline, "never served")
-            time.sleep(0.05)
+    echo_until(ctx, "127.0.0.1", p.hport, b"by hand", 10, p)
 
 
 @test(dp_fails="20.10 predates -use-listen-fd (Docker 28+)")
@@ -448,15 +455,7 @@ def emfile_pauses_then_serves(ctx):
           % busy)
     for c in flood:
         c.close()
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            echo(ctx, "127.0.0.1", p.hport, b"after the flood")
-            break
-        except (AssertionError, OSError):
-            check(time.monotonic() < deadline, "not serving after flood")
-            time.sleep(0.2)
-    check(p.alive(), "proxy exited")
+    echo_until(ctx, "127.0.0.1", p.hport, b"after the flood", 20, p)
     if not ctx.docker:
         n = p.stderr().count("accept:")
         check(1 <= n <= 2, "want the pause logged once, got %d lines" % n)
