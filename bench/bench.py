@@ -42,8 +42,29 @@ OFFSET = 1000  # host ports = container ports + OFFSET
 DOCKER_PROXY = "/usr/sbin/docker-proxy"
 
 
-def sh(*argv, ns=None, ok=True, timeout=120, **kw):
-    cmd = (["ip", "netns", "exec", NS[ns]] if ns else []) + list(argv)
+# CPU placement. "shared": the scheduler places everything, as on a busy
+# host; client, subject and server fight over the two vCPUs. "pinned": the
+# subject has CPU 1 to itself, the load generator and the container's
+# servers share CPU 0: what the subject can carry when it is not the one
+# starved. "1cpu": all three on CPU 1: latency is then the cost of the path
+# itself, with no wake-up of an idle vCPU in it (on this VM that alone
+# takes about 90 us, more than any subject adds).
+PLACEMENTS = {
+    "shared": {},
+    "pinned": {"proxy": "1", "load": "0", "server": "0"},
+    "1cpu": {"proxy": "1", "load": "1", "server": "1"},
+}
+PLACE = {}
+
+
+def on_cpu(role):
+    cpu = PLACE.get(role)
+    return ["taskset", "-c", cpu] if cpu else []
+
+
+def sh(*argv, ns=None, ok=True, timeout=120, role=None, **kw):
+    cmd = (["ip", "netns", "exec", NS[ns]] if ns else []) + on_cpu(role) \
+        + list(argv)
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                        **kw)
     if ok and r.returncode:
@@ -84,8 +105,9 @@ class Topo:
         self.server(["echod", "udp", BACK, str(P_UDP)])
         time.sleep(0.2)
 
-    def spawn(self, ns, argv, **kw):
-        p = subprocess.Popen(["ip", "netns", "exec", NS[ns], *argv],
+    def spawn(self, ns, argv, role="server", **kw):
+        p = subprocess.Popen(["ip", "netns", "exec", NS[ns], *on_cpu(role),
+                              *argv],
                              stdout=subprocess.PIPE,
                              stderr=subprocess.DEVNULL, text=True, **kw)
         self.procs.append(p)
@@ -178,7 +200,8 @@ class ProxyPerPort(Subject):
 
     def one(self, proto, port):
         r, w = os.pipe()
-        argv = ["ip", "netns", "exec", NS["host"], self.binary, "-proto",
+        argv = ["ip", "netns", "exec", NS["host"], *on_cpu("proxy"),
+                self.binary, "-proto",
                 proto, "-host-ip", FRONT, "-host-port", str(port + OFFSET),
                 "-container-ip", BACK, "-container-port", str(port),
                 *self.extra]
@@ -228,7 +251,7 @@ class Socat(Subject):
     def start(self, ports, udp_ports):
         for p in ports:
             self.procs.append(subprocess.Popen(
-                ["ip", "netns", "exec", NS["host"], "socat",
+                ["ip", "netns", "exec", NS["host"], *on_cpu("proxy"), "socat",
                  "TCP-LISTEN:%d,bind=%s,reuseaddr,fork" % (p + OFFSET, FRONT),
                  "TCP:%s:%d" % (BACK, p)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
@@ -254,7 +277,8 @@ class Haproxy(Subject):
         self.cfgfile.write("\n".join(cfg) + "\n")
         self.cfgfile.close()
         self.procs.append(subprocess.Popen(
-            ["ip", "netns", "exec", NS["host"], "haproxy", "-db", "-f",
+            ["ip", "netns", "exec", NS["host"], *on_cpu("proxy"),
+             "haproxy", "-db", "-f",
              self.cfgfile.name], stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL))
         wait_listen(ports)
@@ -299,7 +323,7 @@ def cpu_of(pids):
 
 def loadgen(*args):
     r = sh(os.path.join(BUILD, "loadgen"), *map(str, args), ns="cli",
-           timeout=120)
+           timeout=120, role="load")
     return [float(x) for x in r.stdout.split()]
 
 
@@ -324,7 +348,8 @@ def m_tcp_bulk(s, secs, streams):
     t = max(1, int(round(secs)))
     try:
         r = sh("iperf3", "-c", host, "-p", str(port), "-t", str(t), "-P",
-               str(streams), "-J", ns="cli", timeout=t + 30, ok=False)
+               str(streams), "-J", ns="cli", timeout=t + 30, ok=False,
+               role="load")
     finally:
         if server.poll() is None:
             server.kill()
@@ -410,43 +435,74 @@ def m_memory(cls, topo, nprocs):
 # ---- driver ----------------------------------------------------------------
 
 def scenarios(secs):
-    """(name, needs_udp, function(subject) -> dict)."""
+    """(name, needs_udp, function(subject) -> dict, placement)."""
     return [
-        ("tcp_bulk_1", False, lambda s: m_tcp_bulk(s, secs, 1)),
-        ("tcp_bulk_4", False, lambda s: m_tcp_bulk(s, secs, 4)),
-        ("tcp_rr", False, lambda s: m_tcp_rr(s, secs)),
-        ("tcp_cr_1", False, lambda s: m_tcp_cr(s, secs, 1)),
-        ("tcp_cr_32", False, lambda s: m_tcp_cr(s, secs, 32)),
-        ("udp_1g", True, lambda s: m_udp_blast(s, secs, 1000)),
-        ("udp_max", True, lambda s: m_udp_blast(s, secs, 0)),
-        ("udp_rr", True, lambda s: m_udp_rr(s, secs)),
+        ("tcp_bulk_1", False, lambda s: m_tcp_bulk(s, secs, 1), "shared"),
+        ("tcp_bulk_4", False, lambda s: m_tcp_bulk(s, secs, 4), "shared"),
+        ("tcp_rr", False, lambda s: m_tcp_rr(s, secs), "shared"),
+        ("tcp_cr_1", False, lambda s: m_tcp_cr(s, secs, 1), "shared"),
+        ("tcp_cr_32", False, lambda s: m_tcp_cr(s, secs, 32), "shared"),
+        ("udp_1g", True, lambda s: m_udp_blast(s, secs, 1000), "shared"),
+        ("udp_max", True, lambda s: m_udp_blast(s, secs, 0), "shared"),
+        ("udp_rr", True, lambda s: m_udp_rr(s, secs), "shared"),
+        ("tcp_bulk_1.pinned", False, lambda s: m_tcp_bulk(s, secs, 1),
+         "pinned"),
+        ("tcp_cr_32.pinned", False, lambda s: m_tcp_cr(s, secs, 32),
+         "pinned"),
+        ("udp_1g.pinned", True, lambda s: m_udp_blast(s, secs, 1000),
+         "pinned"),
+        ("udp_max.pinned", True, lambda s: m_udp_blast(s, secs, 0),
+         "pinned"),
+        ("tcp_rr.1cpu", False, lambda s: m_tcp_rr(s, secs), "1cpu"),
+        ("udp_rr.1cpu", True, lambda s: m_udp_rr(s, secs), "1cpu"),
     ]
+
+
+def place(topo, name):
+    """Subjects started from here on run where placement @name says; the
+    long-running servers move there now."""
+    PLACE.clear()
+    PLACE.update(PLACEMENTS[name])
+    cpus = {int(PLACE["server"])} if "server" in PLACE else \
+        set(range(os.cpu_count()))
+    for p in topo.procs:
+        if p.poll() is None:
+            os.sched_setaffinity(p.pid, cpus)
 
 
 def run_all(subjects, reps, secs, topo, log):
     results = {}  # (scenario, subject, metric) -> [values]
     for rep in range(reps):
-        for cls in subjects:
-            s = cls(topo)
-            s.start([P_TCP, P_IPERF], [P_UDP, P_SINK] if cls.udp else [])
-            try:
-                for name, udp, fn in scenarios(secs):
-                    if (udp and not cls.udp) or ONLY not in name:
-                        continue
-                    try:
-                        vals = fn(s)
-                    except Exception as e:  # recorded, the run goes on
-                        log("  %s %s: FAILED %s" % (cls.name, name, e))
-                        continue
-                    for k, v in vals.items():
-                        results.setdefault((name, cls.name, k),
-                                           []).append(v)
-                    log("  rep %d %-16s %-10s %s" % (
-                        rep + 1, cls.name, name, " ".join(
-                            "%s=%.4g" % kv for kv in vals.items())))
-            finally:
-                s.stop()
+        for where in PLACEMENTS:
+            todo = [x for x in scenarios(secs)
+                    if x[3] == where and ONLY in x[0]]
+            if not todo:
+                continue
+            place(topo, where)
+            for cls in subjects:
+                run_subject(cls, todo, topo, rep, results, log)
     return results
+
+
+def run_subject(cls, todo, topo, rep, results, log):
+    s = cls(topo)
+    s.start([P_TCP, P_IPERF], [P_UDP, P_SINK] if cls.udp else [])
+    try:
+        for name, udp, fn, where in todo:
+            if udp and not cls.udp:
+                continue
+            try:
+                vals = fn(s)
+            except Exception as e:  # recorded, the run goes on
+                log("  %s %s: FAILED %s" % (cls.name, name, e))
+                continue
+            for k, v in vals.items():
+                results.setdefault((name, cls.name, k), []).append(v)
+            log("  rep %d %-16s %-17s %s" % (
+                rep + 1, cls.name, name, " ".join(
+                    "%s=%.4g" % kv for kv in vals.items())))
+    finally:
+        s.stop()
 
 
 def run_memory(topo, reps, n_many, log):
@@ -595,19 +651,36 @@ def target_rows(rows):
     def add(label, value, ok, text):
         t.append((label, text if value is not None else "not measured",
                   ("yes" if ok else "**no**") if value is not None else "–"))
-    v = get("tcp_bulk_1", "gbit_s")
-    add("TCP bulk ≥ 1.3×", v, v and v >= 1.3, "%s×" % fmt(v))
-    v = get("tcp_cr_32", "conn_s")
-    add("connection rate (32 clients) ≥ 2×", v, v and v >= 2,
-        "%s×" % fmt(v))
-    s, d, dp = (get("tcp_rr", "rr_p50_us", x, None)
-                for x in ("strait", "direct", "docker-proxy"))
-    v = (s - d) / (dp - d) if None not in (s, d, dp) and dp > d else None
-    add("added TCP latency ≤ 1/3", v, v is not None and v <= 1 / 3,
-        "%s of docker-proxy's" % fmt(v))
-    v = get("udp_1g", "delivered_mbit_s")
-    add("UDP delivered at 1 Gbit/s ≥ 2.5×", v, v and v >= 2.5,
-        "%s×" % fmt(v))
+    for where in PLACEMENTS:
+        sfx = "" if where == "shared" else "." + where
+        tag = " (%s)" % where
+
+        def have(scen):
+            return any(r["scenario"] == scen + sfx for r in rows)
+        if have("tcp_bulk_1"):
+            v = get("tcp_bulk_1" + sfx, "gbit_s")
+            add("TCP bulk ≥ 1.3×" + tag, v, v and v >= 1.3, "%s×" % fmt(v))
+        if have("tcp_cr_32"):
+            v = get("tcp_cr_32" + sfx, "conn_s")
+            add("connection rate (32 clients) ≥ 2×" + tag, v, v and v >= 2,
+                "%s×" % fmt(v))
+        if have("tcp_rr"):
+            s, d, dp = (get("tcp_rr" + sfx, "rr_p50_us", x, None)
+                        for x in ("strait", "direct", "docker-proxy"))
+            v = (s - d) / (dp - d) if None not in (s, d, dp) and dp > d \
+                else None
+            add("added TCP latency ≤ 1/3" + tag, v,
+                v is not None and v <= 1 / 3,
+                "%s of docker-proxy's (p50 %s vs %s us, direct %s)" % (
+                    fmt(v), fmt(s), fmt(dp), fmt(d)))
+        if have("udp_rr"):
+            v = get("udp_rr" + sfx, "udp_rr_p50_us")
+            add("UDP request/response p50 ≤ 1/2×" + tag, v,
+                v is not None and v <= 0.5, "%s×" % fmt(v))
+        if have("udp_1g"):
+            v = get("udp_1g" + sfx, "delivered_mbit_s")
+            add("UDP delivered at 1 Gbit/s ≥ 2.5×" + tag, v, v and v >= 2.5,
+                "%s×" % fmt(v))
     v = get("mem_idle_1", "rss_kb", key=None)
     add("idle RSS < 1 MiB", v, v and v < 1024, "%s kB" % fmt(v))
     v = next((r["median"] for r in rows if r["scenario"].startswith("mem_")
@@ -688,6 +761,7 @@ def main():
         log("bench: %d repetitions of %s s; subjects: %s" % (
             a.reps, a.secs, ", ".join(c.name for c in subjects)))
         results = run_all(subjects, a.reps, a.secs, topo, log)
+        place(topo, "shared")
         if a.smoke:
             results.update(run_memory_smoke(topo, n_many, log))
         elif ONLY in "mem_":

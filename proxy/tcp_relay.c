@@ -4,13 +4,17 @@
  *
  * Theory of operation
  *
- * A relay is two sockets and two directions. Each direction reads from its
- * source into a holding area and writes from there to its destination: a
- * pipe, filled and drained with splice(2) so the bytes never cross into user
- * space, or (where splice is refused, or with -no-splice) a 64 KiB buffer.
- * Either way at most a pipe's or buffer's worth of bytes (256 KiB, 64 KiB)
- * wait per direction: when the holding area is full we stop reading the
- * source, its receive window closes, and the sender slows down. That is the backpressure; memory per connection is
+ * A relay is two sockets and two directions. A direction starts out copying:
+ * recv() into a buffer shared by the process, send() straight on, and only
+ * what the destination does not take is kept, in a 64 KiB buffer of the
+ * direction's own that is freed once written. Requests, responses and
+ * interactive traffic thus cost two syscalls a message and no memory at
+ * rest. Once a read fills the whole 64 KiB the direction carries bulk data
+ * and switches to a pipe, filled and drained with splice(2), so the bytes
+ * never cross into user space (as HAProxy's splice-auto). Either way at most
+ * a buffer's or a pipe's worth (64 KiB, 256 KiB) waits per direction: when
+ * it is full we stop reading the source, its receive window closes, and the
+ * sender slows down. That is the backpressure; memory per connection is
  * bounded by two holding areas plus the kernel's socket buffers.
  *
  * splice() says EAGAIN both for "socket empty" and "pipe full", and a pipe
@@ -42,6 +46,15 @@
 /* Rounds of fill+drain per wake-up before letting other connections run */
 #define TCP_RELAY_ROUNDS 8
 
+/*
+ * Where a copying direction reads into: one buffer for the whole process
+ * (it is single-threaded), borrowed only between a recv() and the send()
+ * that follows it. Bytes the destination does not take at once move to the
+ * direction's own buffer, allocated then and freed once it is written, so
+ * an idle or chatty connection holds no buffer at all.
+ */
+static char tcp_relay_scratch[TCP_RELAY_BUF];
+
 static void tcp_dir_to_copy(struct tcp_dir *d)
 {
 	if (d->pipe[0] >= 0) {
@@ -50,6 +63,7 @@ static void tcp_dir_to_copy(struct tcp_dir *d)
 		d->pipe[0] = d->pipe[1] = -1;
 	}
 	d->copy = true;
+	d->splicing = false;
 	d->cap = TCP_RELAY_BUF;
 }
 
@@ -67,118 +81,138 @@ static int tcp_dir_pipe(struct tcp_dir *d)
 	if (sz < 0)
 		sz = fcntl(d->pipe[1], F_GETPIPE_SZ);
 	d->cap = sz > 0 ? (size_t)sz : 4096;
+	d->splicing = true;
 	return 0;
 }
 
-static ssize_t tcp_dir_fill_copy(struct tcp_dir *d)
-{
-	if (!d->buf) {
-		d->buf = malloc(TCP_RELAY_BUF);
-		if (!d->buf)
-			return -1;
-	}
-	if (!d->pending)
-		d->off = 0;
-	if (d->off + d->pending == TCP_RELAY_BUF) {
-		memmove(d->buf, d->buf + d->off, d->pending);
-		d->off = 0;
-	}
-	return recv(d->src, d->buf + d->off + d->pending,
-		    TCP_RELAY_BUF - d->off - d->pending, 0);
-}
-
 /* Return: bytes read, 0 at EOF, -1 with errno */
-static ssize_t tcp_dir_fill(struct tcp_dir *d)
+static ssize_t tcp_dir_fill(struct tcp_dir *d, size_t want)
 {
 	ssize_t n;
 
-	if (d->copy)
-		return tcp_dir_fill_copy(d);
-	/* No fd to spare for a pipe: this direction copies instead */
-	if (d->pipe[0] < 0 && tcp_dir_pipe(d))
-		return tcp_dir_fill_copy(d);
-	n = splice(d->src, NULL, d->pipe[1], NULL, d->cap - d->pending,
+	if (!d->splicing)
+		return recv(d->src, tcp_relay_scratch, want, 0);
+	n = splice(d->src, NULL, d->pipe[1], NULL, want,
 		   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 	if (n < 0 && (errno == EINVAL || errno == ENOSYS) && !d->pending) {
+		/* this pair of sockets cannot splice: copy from now on */
 		tcp_dir_to_copy(d);
-		return tcp_dir_fill_copy(d);
+		return recv(d->src, tcp_relay_scratch, TCP_RELAY_BUF, 0);
 	}
 	return n;
+}
+
+/*
+ * Send @n bytes just read into the scratch buffer; keep what the
+ * destination does not take. Return: 0, or -1 with errno if the write
+ * failed or nothing could hold the rest.
+ */
+static int tcp_dir_pass(struct tcp_dir *d, size_t n)
+{
+	ssize_t w = send(d->dst, tcp_relay_scratch, n, MSG_NOSIGNAL);
+
+	if (w < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			return -1;
+		w = 0;
+	}
+	d->bytes += (unsigned long long)w;
+	if ((size_t)w == n)
+		return 0;
+	if (!d->buf)
+		d->buf = malloc(TCP_RELAY_BUF);
+	if (!d->buf) {
+		errno = ENOMEM;
+		return -1;
+	}
+	memcpy(d->buf, tcp_relay_scratch + w, n - (size_t)w);
+	d->off = 0;
+	d->pending = n - (size_t)w;
+	return 0;
 }
 
 static ssize_t tcp_dir_drain(struct tcp_dir *d)
 {
 	ssize_t n;
 
-	if (d->copy)
-		n = send(d->dst, d->buf + d->off, d->pending, MSG_NOSIGNAL);
-	else
+	if (d->splicing)
 		n = splice(d->pipe[0], NULL, d->dst, NULL, d->pending,
 			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	else
+		n = send(d->dst, d->buf + d->off, d->pending, MSG_NOSIGNAL);
 	if (n > 0) {
 		d->pending -= (size_t)n;
 		d->off += (size_t)n;
 		d->bytes += (unsigned long long)n;
 		d->stalled = false;
+		if (!d->pending && !d->splicing) {
+			free(d->buf);
+			d->buf = NULL;
+		}
 	}
 	return n;
 }
 
 static bool tcp_dir_can_read(const struct tcp_dir *d)
 {
-	return !d->eof && !d->stalled && d->pending < d->cap;
+	if (d->eof || d->stalled)
+		return false;
+	/* a copying direction reads again once all it holds is written */
+	return d->splicing ? d->pending < d->cap : !d->pending;
 }
 
 /*
- * One fill attempt. Return: 1 if bytes moved or the state changed, 0 if
- * not, -1 (errno set) if we failed ourselves: out of memory must reset the
- * pair, never pass for an EOF and end a stream short with a clean FIN.
+ * Move what can be moved now. A read that comes back short means the source
+ * is empty for the moment: we stop there rather than ask again for an
+ * EAGAIN (the level-triggered event says when there is more). A copying
+ * direction whose read fills the whole buffer carries bulk data: unless
+ * told to copy, it splices from its next read on, when nothing is held.
+ *
+ * Return: 0, or -1 with errno if writing to the destination or our own
+ * buffering failed: the relay must then be reset. Out of memory in
+ * particular must never pass for an EOF and end a stream short with a
+ * clean FIN.
  */
-static int tcp_dir_fill_once(struct tcp_dir *d)
-{
-	ssize_t n = tcp_dir_fill(d);
-
-	if (n > 0) {
-		d->pending += (size_t)n;
-		return 1;
-	}
-	if (n < 0 && (errno == ENOMEM || errno == ENOBUFS))
-		return -1;
-	if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-		d->eof = true;	/* EOF, or a reset: treated alike */
-		return 1;
-	}
-	if (errno == EAGAIN && d->pending)
-		d->stalled = true;
-	return errno == EINTR;
-}
-
-/* Return: 0, or -1 with errno if writing to the destination (or our own
- * buffering) failed: the relay must then be reset */
 static int tcp_dir_pump(struct tcp_dir *d)
 {
+	bool more = true;
 	int round;
 
 	for (round = 0; round < TCP_RELAY_ROUNDS; round++) {
-		bool moved = false;
+		size_t want;
+		ssize_t n;
 
-		if (tcp_dir_can_read(d)) {
-			int rc = tcp_dir_fill_once(d);
-
-			if (rc < 0)
-				return -1;
-			moved = rc > 0;
-		}
-		if (d->pending) {
-			ssize_t n = tcp_dir_drain(d);
-
-			if (n > 0)
-				moved = true;
-			else if (errno != EAGAIN && errno != EINTR)
-				return -1;
-		}
-		if (!moved)
+		if (d->pending && tcp_dir_drain(d) < 0 && errno != EAGAIN &&
+		    errno != EINTR)
+			return -1;
+		if (!more || !tcp_dir_can_read(d))
 			break;
+		if (!d->splicing && !d->copy && d->bulk && tcp_dir_pipe(d) == 0)
+			d->bulk = false;
+		want = d->splicing ? d->cap - d->pending : TCP_RELAY_BUF;
+		n = tcp_dir_fill(d, want);
+		if (n > 0) {
+			if (d->splicing)
+				d->pending += (size_t)n;
+			else if (tcp_dir_pass(d, (size_t)n))
+				return -1;
+			more = (size_t)n == want;
+			if (more && !d->splicing)
+				d->bulk = true;
+			continue;
+		}
+		if (n < 0 && (errno == ENOMEM || errno == ENOBUFS))
+			return -1;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			/* a pipe full by slots rather than bytes */
+			if (d->pending)
+				d->stalled = true;
+		} else {
+			d->eof = true;	/* EOF, or a reset: treated alike */
+		}
+		more = false;
 	}
 	if (d->eof && !d->pending && !d->shut) {
 		shutdown(d->dst, SHUT_WR);
@@ -248,8 +282,7 @@ static void tcp_dir_init(struct tcp_relay *r, int i, bool copy)
 	d->dst = r->fd[1 - i];
 	d->pipe[0] = d->pipe[1] = -1;
 	d->copy = copy;
-	/* until the pipe exists, any room at all lets reading start */
-	d->cap = copy ? TCP_RELAY_BUF : TCP_RELAY_PIPE;
+	d->cap = TCP_RELAY_BUF;
 }
 
 /**

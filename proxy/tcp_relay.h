@@ -10,7 +10,7 @@ struct event;
 struct event_base;
 struct tcp_relay;
 
-/* Bytes held per direction in copy mode */
+/* Most bytes one copying read takes; most a copying direction holds */
 #define TCP_RELAY_BUF (64 * 1024)
 /* Pipe size asked for in splice mode: 4x the default moves bulk data with
  * a quarter of the wake-ups (measured: about 1.3x the throughput of 64 KiB
@@ -32,12 +32,14 @@ typedef void (*tcp_relay_done_fn)(struct tcp_relay *r, enum tcp_relay_end end,
  * @r:		relay this belongs to
  * @src:	socket read from
  * @dst:	socket written to
- * @pipe:	splice pipe, -1 until data first flows
- * @buf:	copy buffer, NULL until data first flows in copy mode
+ * @pipe:	splice pipe, -1 until the direction carries bulk data
+ * @buf:	bytes the destination did not take yet (copying), else NULL
  * @off:	start of pending bytes in @buf
  * @pending:	bytes read and not yet written (in the pipe or @buf)
  * @cap:	most bytes the pipe or @buf can hold
- * @copy:	copy through @buf instead of splicing
+ * @copy:	never splice (-no-splice, or splice refused here)
+ * @splicing:	bytes go through @pipe (from the first read after @bulk)
+ * @bulk:	a copying read filled the whole buffer: splice from now on
  * @stalled:	splice into the pipe said EAGAIN while it held data: the pipe
  *		may be full by slots rather than bytes, so wait for a drain
  * @eof:	nothing more will be read from @src
@@ -50,7 +52,7 @@ struct tcp_dir {
 	int pipe[2];
 	char *buf;
 	size_t off, pending, cap;
-	bool copy, stalled, eof, shut;
+	bool copy, splicing, bulk, stalled, eof, shut;
 	unsigned long long bytes;
 };
 

@@ -28,14 +28,15 @@
 static struct log_ratelimit tcp_server_rl_accept = LOG_RATELIMIT_INIT(10, 1);
 static struct log_ratelimit tcp_server_rl_conn = LOG_RATELIMIT_INIT(10, 5);
 
-static void tcp_server_sockopts(int fd)
+/* Return: 0 if every option took */
+static int tcp_server_sockopts(int fd)
 {
 	int one = 1, ka = TCP_SERVER_KEEPALIVE;
 
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &ka, sizeof(ka));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &ka, sizeof(ka));
+	return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) |
+	       setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) |
+	       setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &ka, sizeof(ka)) |
+	       setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &ka, sizeof(ka));
 }
 
 static void tcp_server_refused(struct tcp_server *s, int err)
@@ -100,7 +101,8 @@ static int tcp_server_open(struct tcp_server *s, int cfd)
 		close(cfd);
 		return err;
 	}
-	tcp_server_sockopts(cfd);
+	if (!s->inherit)
+		tcp_server_sockopts(cfd);
 	tcp_server_sockopts(sfd);
 	if (connect(sfd, &s->target.sa, s->target_len) == 0) {
 		connecting = false;
@@ -190,6 +192,9 @@ int tcp_server_init(struct tcp_server *s, struct event_base *base, int lfd,
 	s->target = *target;
 	s->target_len = target_len;
 	s->copy = copy;
+	/* Linux copies these options from a listener to the sockets it
+	 * accepts (and arms their keepalive timers): set them once here */
+	s->inherit = tcp_server_sockopts(lfd) == 0;
 	LIST_INIT(&s->relays);
 	s->accept_ev = event_new(base, lfd, EV_READ | EV_PERSIST,
 				 tcp_server_accept, s);

@@ -21,6 +21,8 @@ struct event_base;
  * @target:	container address and port
  * @target_len:	length of @target
  * @copy:	relays copy instead of splicing
+ * @inherit:	accepted sockets inherit TCP_NODELAY and keepalive from the
+ *		listener (set there once), so they need no setsockopt() each
  * @accept_ev:	readable listener
  * @pause_ev:	timer that re-arms @accept_ev after a pause
  * @paused:	accepting is paused
@@ -33,6 +35,7 @@ struct tcp_server {
 	union addr_sock target;
 	socklen_t target_len;
 	bool copy;
+	bool inherit;
 	struct event *accept_ev, *pause_ev;
 	bool paused;
 	LIST_HEAD(, tcp_relay) relays;

@@ -4,7 +4,8 @@
  *
  *   cl <-socketpair-> [relay fd0 | relay fd1] <-socketpair-> sv
  *
- * Every test runs twice: splicing through pipes and copying through buffers.
+ * Every test runs twice: in the default mode (copy small reads, splice once a
+ * read fills the buffer) and with splicing off (-no-splice).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -65,7 +66,7 @@ static int setup(void **state, bool copy)
 	return 0;
 }
 
-static int setup_splice(void **state)
+static int setup_auto(void **state)
 {
 	return setup(state, false);
 }
@@ -136,9 +137,13 @@ static void test_both_ways(void **state)
 	put(f->sv, "world");
 	spin(f);
 	expect(f->cl, "world");
-	/* the mode asked for is the mode used */
+	/* small messages are copied in either mode: no pipe, and nothing
+	 * held once written */
 	assert_int_equal(f->r->dir[0].copy, f->copy);
-	assert_int_equal(f->r->dir[0].pipe[0] >= 0, !f->copy);
+	assert_false(f->r->dir[0].splicing);
+	assert_int_equal(f->r->dir[0].pipe[0], -1);
+	assert_null(f->r->dir[0].buf);
+	assert_null(f->r->dir[1].buf);
 	assert_int_equal(f->ended, 0);
 }
 
@@ -207,8 +212,9 @@ static void test_backpressure_then_eof(void **state)
 	assert_int_equal(errno, EAGAIN);
 	assert_true(f->r->dir[0].pending > 0);
 	assert_true(f->r->dir[0].pending <= f->r->dir[0].cap);
-	assert_int_equal(f->r->dir[0].cap,
-			 f->copy ? TCP_RELAY_BUF : TCP_RELAY_PIPE);
+	assert_true(f->r->dir[0].cap <= (f->r->dir[0].splicing
+						 ? TCP_RELAY_PIPE
+						 : TCP_RELAY_BUF));
 	assert_false(f->r->on & 1U);	/* not reading the client */
 	assert_true(f->r->on & 8U);	/* waiting to write to the server */
 	shutdown(f->cl, SHUT_WR);
@@ -226,6 +232,45 @@ static void test_backpressure_then_eof(void **state)
 		got += (size_t)n;
 	}
 	assert_int_equal(got, sent);
+}
+
+/*
+ * More than a buffer waiting at once is bulk data: the default mode splices
+ * it from then on, -no-splice keeps copying; every byte arrives in order
+ * either way, and the pipe lasts, with nothing left held in user space.
+ */
+static void test_bulk_switches_to_splice(void **state)
+{
+	struct fixture *f = *state;
+	static unsigned char out[3 * TCP_RELAY_BUF], in[sizeof(out)];
+	size_t sent = 0, got = 0, i;
+	int sz = 1 << 20, round;
+	ssize_t n;
+
+	for (i = 0; i < sizeof(out); i++)
+		out[i] = (unsigned char)(i * 7 + i / 251);
+	setsockopt(f->cl, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	setsockopt(f->sv, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	for (round = 0; round < 10000 && got < sizeof(out); round++) {
+		if (sent < sizeof(out)) {
+			n = write(f->cl, out + sent, sizeof(out) - sent);
+			if (n > 0)
+				sent += (size_t)n;
+		}
+		spin(f);
+		n = read(f->sv, in + got, sizeof(in) - got);
+		if (n > 0)
+			got += (size_t)n;
+	}
+	assert_int_equal(got, sizeof(out));
+	assert_memory_equal(in, out, sizeof(out));
+	assert_int_equal(f->r->dir[0].splicing, !f->copy);
+	assert_int_equal(f->r->dir[0].pipe[0] >= 0, !f->copy);
+	assert_int_equal(f->r->dir[0].pending, 0);
+	assert_null(f->r->dir[0].buf);
+	/* the other direction carried nothing and holds nothing */
+	assert_false(f->r->dir[1].splicing);
+	assert_int_equal(f->r->dir[1].pipe[0], -1);
 }
 
 /* The server vanishes: the next write fails and the relay resets both */
@@ -247,13 +292,14 @@ static void test_abort_on_write_error(void **state)
 int main(void)
 {
 #define BOTH(t)                                                              \
-	cmocka_unit_test_setup_teardown(t, setup_splice, teardown),          \
+	cmocka_unit_test_setup_teardown(t, setup_auto, teardown),          \
 		cmocka_unit_test_setup_teardown(t, setup_copy, teardown)
 	const struct CMUnitTest tests[] = {
 		BOTH(test_both_ways),
 		BOTH(test_half_close_client_first),
 		BOTH(test_half_close_server_first),
 		BOTH(test_backpressure_then_eof),
+		BOTH(test_bulk_switches_to_splice),
 		BOTH(test_abort_on_write_error),
 	};
 
