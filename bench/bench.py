@@ -159,9 +159,12 @@ class Subject:
                     p.wait(5)
         self.procs = []
 
-    def pids(self):
-        """PIDs of the proxy processes themselves (not ip netns exec)."""
-        return [p.pid for p in self.procs if p.poll() is None]
+    def pids(self, proto=None):
+        """PIDs of the proxy processes themselves (not ip netns exec); with
+        @proto, of those serving that protocol only, where a subject runs a
+        process per protocol."""
+        return [p.pid for p in self.procs if p.poll() is None and
+                (proto is None or getattr(p, "proto", proto) == proto)]
 
 
 class Direct(Subject):
@@ -215,6 +218,7 @@ class ProxyPerPort(Subject):
         os.close(r)
         if got != b"0\n":
             raise RuntimeError("%s did not start: %r" % (self.name, got))
+        p.proto = proto
         self.procs.append(p)
 
     def start(self, ports, udp_ports):
@@ -343,7 +347,7 @@ def iperf_server(topo):
 def m_tcp_bulk(s, secs, streams):
     host, port = s.addr(P_IPERF)
     server = iperf_server(s.topo)
-    c0 = cpu_of(s.pids())
+    c0 = cpu_of(s.pids("tcp"))
     # iperf3 takes whole seconds (0 would mean "forever")
     t = max(1, int(round(secs)))
     try:
@@ -358,7 +362,7 @@ def m_tcp_bulk(s, secs, streams):
     if "error" in d:
         raise RuntimeError("iperf3: %s" % d["error"])
     d = d["end"]["sum_received"]
-    cpu = cpu_of(s.pids()) - c0
+    cpu = cpu_of(s.pids("tcp")) - c0
     gb = d["bytes"] / 1e9
     out = {"gbit_s": d["bits_per_second"] / 1e9}
     if s.cpu and streams == 1:
@@ -376,9 +380,9 @@ def m_tcp_cr(s, secs, conc):
     host, port = s.addr(P_TCP)
     n, rate, p99, fails = loadgen("tcp-cr", host, port, secs, conc)
     out = {"conn_s": rate, "conn_p99_us": p99}
-    if conc > 1 and s.pids():
+    if conc > 1 and s.pids("tcp"):
         out["peak_rss_kb"] = sum(status_kb(pid, "VmHWM") for pid in
-                                 s.pids())
+                                 s.pids("tcp"))
     return out
 
 
@@ -395,6 +399,30 @@ def m_udp_blast(s, secs, mbps):
     return {"offered_mbit_s": sent * 1400 * 8 / secs / 1e6,
             "delivered_mbit_s": got * 1400 * 8 / secs / 1e6,
             "loss_pct": 100.0 * (1 - got / sent) if sent else 0}
+
+
+def m_udp_iperf(s, secs):
+    """iperf3's own UDP test at 1 Gbit/s: it paces by a 1 ms timer, so the
+    datagrams come in bursts of about 90 (what a real sender does more
+    than loadgen's smooth pacing); loss as counted by the iperf3 server"""
+    host, port = s.addr(P_IPERF)
+    server = iperf_server(s.topo)
+    t = max(1, int(round(secs)))
+    try:
+        r = sh("iperf3", "-c", host, "-p", str(port), "-u", "-b", "1G",
+               "-l", "1400", "-t", str(t), "-J", ns="cli", timeout=t + 30,
+               ok=False, role="load")
+    finally:
+        if server.poll() is None:
+            server.kill()
+        server.wait(10)
+    d = json.loads(r.stdout)
+    if "error" in d:
+        raise RuntimeError("iperf3: %s" % d["error"])
+    e = d["end"]["sum"]
+    got = e["packets"] - e["lost_packets"]
+    return {"delivered_mbit_s": got * 1400 * 8 / e["seconds"] / 1e6,
+            "loss_pct": e["lost_percent"]}
 
 
 def m_udp_rr(s, secs):
@@ -444,6 +472,7 @@ def scenarios(secs):
         ("tcp_cr_32", False, lambda s: m_tcp_cr(s, secs, 32), "shared"),
         ("udp_1g", True, lambda s: m_udp_blast(s, secs, 1000), "shared"),
         ("udp_max", True, lambda s: m_udp_blast(s, secs, 0), "shared"),
+        ("udp_1g_iperf3", True, lambda s: m_udp_iperf(s, secs), "shared"),
         ("udp_rr", True, lambda s: m_udp_rr(s, secs), "shared"),
         ("tcp_bulk_1.pinned", False, lambda s: m_tcp_bulk(s, secs, 1),
          "pinned"),
@@ -486,7 +515,7 @@ def run_all(subjects, reps, secs, topo, log):
 
 def run_subject(cls, todo, topo, rep, results, log):
     s = cls(topo)
-    s.start([P_TCP, P_IPERF], [P_UDP, P_SINK] if cls.udp else [])
+    s.start([P_TCP, P_IPERF], [P_UDP, P_SINK, P_IPERF] if cls.udp else [])
     try:
         for name, udp, fn, where in todo:
             if udp and not cls.udp:

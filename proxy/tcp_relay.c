@@ -261,8 +261,12 @@ static void tcp_relay_cb(evutil_socket_t fd, short what, void *arg)
 			r->done(r, TCP_RELAY_REFUSED, err, r->arg);
 			return;
 		}
+		/* connected: the client has most likely sent its request
+		 * already; pass it on now rather than after another wait
+		 * (this callback is the container's wr, which drains dir[0]) */
 		r->connecting = false;
-	} else if (tcp_dir_pump(d)) {
+	}
+	if (tcp_dir_pump(d)) {
 		r->done(r, TCP_RELAY_ABORTED, errno, r->arg);
 		return;
 	}
