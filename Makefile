@@ -97,8 +97,11 @@ fuzz:
 		build/fuzz/$$h -max_total_time=$(FUZZ_SECS) \
 		tests/fuzz/corpus/$$h || exit 1; done
 
-BENCH_TOOLS := $(O)/loadgen $(O)/echod
+BENCH_TOOLS := $(O)/loadgen $(O)/echod $(O)/floor
 bench-tools: $(BENCH_TOOLS)
+
+$(O)/floor: $(O)/bench/floor.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 $(O)/loadgen: $(O)/bench/loadgen.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread

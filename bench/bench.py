@@ -241,6 +241,16 @@ class Strait(ProxyPerPort):
         return os.path.join(BUILD, "strait-proxy")
 
 
+class Floor(Strait):
+    """Memory only: bench/floor.c, a C program that does nothing but say
+    ready, linked as strait-proxy is"""
+    name = "c-floor"
+
+    @property
+    def binary(self):
+        return os.path.join(BUILD, "floor")
+
+
 class StraitCopy(Strait):
     name = "strait-no-splice"
     extra = ("-no-splice",)
@@ -439,12 +449,14 @@ def status_kb(pid, key):
     return 0
 
 
-def pss_kb(pid):
+def rollup_kb(pid, *keys):
+    """Sum of @keys in /proc/PID/smaps_rollup"""
+    total = 0
     with open("/proc/%d/smaps_rollup" % pid) as f:
         for line in f:
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    return 0
+            if line.split(":")[0] in keys:
+                total += int(line.split()[1])
+    return total
 
 
 def m_memory(cls, topo, nprocs):
@@ -455,7 +467,9 @@ def m_memory(cls, topo, nprocs):
         time.sleep(0.5)
         pids = s.pids()
         return {"rss_kb": sum(status_kb(p, "VmRSS") for p in pids),
-                "pss_kb": sum(pss_kb(p) for p in pids)}
+                "pss_kb": sum(rollup_kb(p, "Pss") for p in pids),
+                "uss_kb": sum(rollup_kb(p, "Private_Clean", "Private_Dirty")
+                              for p in pids)}
     finally:
         s.stop()
 
@@ -536,7 +550,7 @@ def run_subject(cls, todo, topo, rep, results, log):
 
 def run_memory(topo, reps, n_many, log):
     results = {}
-    for cls in (DockerProxy, Strait, Socat):
+    for cls in (DockerProxy, Strait, Socat, Floor):
         if cls is DockerProxy and not os.path.exists(DOCKER_PROXY):
             continue
         for rep in range(reps):
@@ -630,8 +644,11 @@ Scenarios (client namespace; build/loadgen is bench/loadgen.c):
 - udp_1g / udp_max: `loadgen udp-blast ADDR PORT SECS 1000|0 1400` into a
   counting sink; delivered = datagrams counted by the sink
 - udp_rr: `loadgen udp-rr ADDR PORT SECS`
-- mem_idle_1 / mem_100_procs: VmRSS and smaps_rollup Pss of 1 and of 100
-  idle TCP processes on consecutive ports
+- mem_idle_1 / mem_100_procs: VmRSS, smaps_rollup Pss and USS
+  (Private_Clean + Private_Dirty) of 1 and of 100 idle TCP processes on
+  consecutive ports; c-floor is bench/floor.c, a C program that only says
+  ready on fd 3 and sleeps, linked as strait-proxy is: the floor glibc and
+  the kernel's fault-around set for any dynamically linked C process here
 """
 
 
@@ -711,7 +728,10 @@ def target_rows(rows):
             add("UDP delivered at 1 Gbit/s ≥ 2.5×" + tag, v, v and v >= 2.5,
                 "%s×" % fmt(v))
     v = get("mem_idle_1", "rss_kb", key=None)
-    add("idle RSS < 1 MiB", v, v and v < 1024, "%s kB" % fmt(v))
+    floor = get("mem_idle_1", "rss_kb", "c-floor", None)
+    add("idle RSS < 1 MiB", v, v and v < 1024, "%s kB%s" % (
+        fmt(v), "; a C program that only sleeps: %s kB" % fmt(floor)
+        if floor else ""))
     v = next((r["median"] for r in rows if r["scenario"].startswith("mem_")
               and r["scenario"] != "mem_idle_1" and r["subject"] == "strait"
               and r["metric"] == "pss_kb"), None)
