@@ -119,9 +119,12 @@ $(O)/strait-proxy: $(O)/$(PROXY_MAIN:.c=.o) $(PROXY_OBJ) $(COMMON_OBJ)
 $(O)/strait-netsetup: $(O)/$(NS_MAIN:.c=.o) $(NS_OBJ) $(COMMON_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(NS_LIBS)
 
+# the relay test makes our own allocations fail on demand
+$(O)/tests/test_tcp_relay: TEST_LDFLAGS := -Wl,--wrap=malloc
+
 $(O)/tests/%: tests/unit/%.c $(PROXY_OBJ) $(NS_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $(ALL_LDFLAGS) -o $@ \
+	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $(ALL_LDFLAGS) $(TEST_LDFLAGS) -o $@ \
 		$(filter %.c %.o,$^) \
 		$(PKG_LIBS) $(NS_LIBS) $(CMOCKA_LIBS)
 

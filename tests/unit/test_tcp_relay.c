@@ -24,6 +24,18 @@
 
 #include "tcp_relay.h"
 
+/* Linked with --wrap=malloc: the relay's own allocations (not libevent's
+ * or cmocka's, which live in shared libraries) fail while this is set */
+static bool fail_malloc;
+
+void *__real_malloc(size_t n);
+void *__wrap_malloc(size_t n);
+
+void *__wrap_malloc(size_t n)
+{
+	return fail_malloc ? NULL : __real_malloc(n);
+}
+
 struct fixture {
 	struct event_base *base;
 	struct tcp_relay *r;
@@ -289,6 +301,31 @@ static void test_abort_on_write_error(void **state)
 	assert_true(read(f->cl, &c, 1) <= 0);
 }
 
+/*
+ * The container stops reading, so the relay must hold bytes itself, and
+ * that allocation fails: the pair is reset (ABORTED), never closed as if
+ * the stream had ended, and the client's writes fail.
+ */
+static void test_out_of_memory_resets(void **state)
+{
+	struct fixture *f = *state;
+	static char chunk[4096];
+	int i;
+
+	memset(chunk, 'x', sizeof(chunk));
+	fail_malloc = true;
+	for (i = 0; i < 10000 && !f->ended; i++) {
+		if (write(f->cl, chunk, sizeof(chunk)) < 0)
+			assert_int_equal(errno, EAGAIN);
+		spin(f);
+	}
+	fail_malloc = false;
+	assert_int_equal(f->ended, 1);
+	assert_int_equal(f->end, TCP_RELAY_ABORTED);
+	assert_int_equal(write(f->cl, chunk, sizeof(chunk)), -1);
+	assert_true(errno == EPIPE || errno == ECONNRESET);
+}
+
 int main(void)
 {
 #define BOTH(t)                                                              \
@@ -301,6 +338,7 @@ int main(void)
 		BOTH(test_backpressure_then_eof),
 		BOTH(test_bulk_switches_to_splice),
 		BOTH(test_abort_on_write_error),
+		BOTH(test_out_of_memory_resets),
 	};
 
 	return cmocka_run_group_tests_name("tcp_relay", tests, NULL, NULL);
