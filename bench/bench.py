@@ -201,13 +201,16 @@ class ProxyPerPort(Subject):
     binary = None
     extra = ()
 
-    def one(self, proto, port):
+    def one(self, proto, port, n=1):
         r, w = os.pipe()
+        hp, cp = str(port + OFFSET), str(port)
+        if n > 1:  # a range, in one process (strait only)
+            hp += "-%d" % (port + OFFSET + n - 1)
+            cp += "-%d" % (port + n - 1)
         argv = ["ip", "netns", "exec", NS["host"], *on_cpu("proxy"),
-                self.binary, "-proto",
-                proto, "-host-ip", FRONT, "-host-port", str(port + OFFSET),
-                "-container-ip", BACK, "-container-port", str(port),
-                *self.extra]
+                self.binary, "-proto", proto, "-host-ip", FRONT,
+                "-host-port", hp, "-container-ip", BACK,
+                "-container-port", cp, *self.extra]
         # w is not inheritable; dup2 makes an inheritable copy on fd 3
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                              stdout=subprocess.DEVNULL,
@@ -249,6 +252,14 @@ class Floor(Strait):
     @property
     def binary(self):
         return os.path.join(BUILD, "floor")
+
+
+class StraitRange(Strait):
+    """Memory only: all the ports in one process, -host-port FIRST-LAST"""
+    name = "strait-range"
+
+    def start(self, ports, udp_ports):
+        self.one("tcp", ports[0], len(ports))
 
 
 class StraitCopy(Strait):
@@ -354,16 +365,15 @@ def iperf_server(topo):
     return p
 
 
-def m_tcp_bulk(s, secs, streams):
+def iperf3(s, secs, *args):
+    """One iperf3 client run against a fresh server; its JSON "end" """
     host, port = s.addr(P_IPERF)
     server = iperf_server(s.topo)
-    c0 = cpu_of(s.pids("tcp"))
     # iperf3 takes whole seconds (0 would mean "forever")
     t = max(1, int(round(secs)))
     try:
-        r = sh("iperf3", "-c", host, "-p", str(port), "-t", str(t), "-P",
-               str(streams), "-J", ns="cli", timeout=t + 30, ok=False,
-               role="load")
+        r = sh("iperf3", "-c", host, "-p", str(port), "-t", str(t), *args,
+               "-J", ns="cli", timeout=t + 30, ok=False, role="load")
     finally:
         if server.poll() is None:
             server.kill()
@@ -371,7 +381,12 @@ def m_tcp_bulk(s, secs, streams):
     d = json.loads(r.stdout)
     if "error" in d:
         raise RuntimeError("iperf3: %s" % d["error"])
-    d = d["end"]["sum_received"]
+    return d["end"]
+
+
+def m_tcp_bulk(s, secs, streams):
+    c0 = cpu_of(s.pids("tcp"))
+    d = iperf3(s, secs, "-P", str(streams))["sum_received"]
     cpu = cpu_of(s.pids("tcp")) - c0
     gb = d["bytes"] / 1e9
     out = {"gbit_s": d["bits_per_second"] / 1e9}
@@ -415,21 +430,7 @@ def m_udp_iperf(s, secs):
     """iperf3's own UDP test at 1 Gbit/s: it paces by a 1 ms timer, so the
     datagrams come in bursts of about 90 (what a real sender does more
     than loadgen's smooth pacing); loss as counted by the iperf3 server"""
-    host, port = s.addr(P_IPERF)
-    server = iperf_server(s.topo)
-    t = max(1, int(round(secs)))
-    try:
-        r = sh("iperf3", "-c", host, "-p", str(port), "-u", "-b", "1G",
-               "-l", "1400", "-t", str(t), "-J", ns="cli", timeout=t + 30,
-               ok=False, role="load")
-    finally:
-        if server.poll() is None:
-            server.kill()
-        server.wait(10)
-    d = json.loads(r.stdout)
-    if "error" in d:
-        raise RuntimeError("iperf3: %s" % d["error"])
-    e = d["end"]["sum"]
+    e = iperf3(s, secs, "-u", "-b", "1G", "-l", "1400")["sum"]
     got = e["packets"] - e["lost_packets"]
     return {"delivered_mbit_s": got * 1400 * 8 / e["seconds"] / 1e6,
             "loss_pct": e["lost_percent"]}
@@ -550,12 +551,14 @@ def run_subject(cls, todo, topo, rep, results, log):
 
 def run_memory(topo, reps, n_many, log):
     results = {}
-    for cls in (DockerProxy, Strait, Socat, Floor):
+    for cls in (DockerProxy, Strait, Socat, Floor, StraitRange):
         if cls is DockerProxy and not os.path.exists(DOCKER_PROXY):
             continue
         for rep in range(reps):
-            for label, n in (("mem_idle_1", 1), ("mem_%d_procs" % n_many,
+            for label, n in (("mem_idle_1", 1), ("mem_%d_ports" % n_many,
                                                  n_many)):
+                if cls is StraitRange and n == 1:
+                    continue  # the same as strait
                 vals = m_memory(cls, topo, n)
                 for k, v in vals.items():
                     results.setdefault((label, cls.name, k), []).append(v)
@@ -634,6 +637,16 @@ echo, 5001 udp echo, 5002 udp sink, 5201 iperf3; the subject listens on
 - kernel-dnat: an nft `dnat to 203.0.113.2:P` rule in prerouting
 - direct: the client addresses 203.0.113.2:P, routed by the host
 
+Placements (taskset; a name without a suffix is "shared"):
+
+- shared: the scheduler places client, subject and servers on the two
+  vCPUs as it likes, as on a busy host
+- .pinned: the subject alone on CPU 1; load generator and container
+  servers on CPU 0: what the subject carries when it is not the one starved
+- .1cpu: all three on CPU 1: request/response latency is then the cost of
+  the path itself; shared, it is mostly the wake-up of an idle vCPU (about
+  90 us on this VM), which no subject controls
+
 Scenarios (client namespace; build/loadgen is bench/loadgen.c):
 
 - tcp_bulk_N: `iperf3 -c ADDR -p PORT -t SECS -P N -J` against a fresh
@@ -643,10 +656,14 @@ Scenarios (client namespace; build/loadgen is bench/loadgen.c):
   each way, close); peak RSS is the proxy's VmHWM after the 32-client test
 - udp_1g / udp_max: `loadgen udp-blast ADDR PORT SECS 1000|0 1400` into a
   counting sink; delivered = datagrams counted by the sink
+- udp_1g_iperf3: `iperf3 -c ADDR -p PORT -u -b 1G -l 1400 -t SECS -J`
+  (iperf3 paces with a 1 ms timer: bursts of about 90 datagrams);
+  delivered and loss as the iperf3 server counted them
 - udp_rr: `loadgen udp-rr ADDR PORT SECS`
-- mem_idle_1 / mem_100_procs: VmRSS, smaps_rollup Pss and USS
+- mem_idle_1 / mem_100_ports: VmRSS, smaps_rollup Pss and USS
   (Private_Clean + Private_Dirty) of 1 and of 100 idle TCP processes on
-  consecutive ports; c-floor is bench/floor.c, a C program that only says
+  consecutive ports (strait-range: the 100 ports in one strait-proxy,
+  `-host-port 8000-8099 -container-port 7000-7099`); c-floor is bench/floor.c, a C program that only says
   ready on fd 3 and sleeps, linked as strait-proxy is: the floor glibc and
   the kernel's fault-around set for any dynamically linked C process here
 """
@@ -842,11 +859,13 @@ def main():
 
 def run_memory_smoke(topo, n, log):
     results = {}
-    for label, k in (("mem_idle_1", 1), ("mem_%d_procs" % n, n)):
-        vals = m_memory(Strait, topo, k)
+    for cls, label, k in ((Strait, "mem_idle_1", 1),
+                          (Strait, "mem_%d_ports" % n, n),
+                          (StraitRange, "mem_%d_ports" % n, n)):
+        vals = m_memory(cls, topo, k)
         for key, v in vals.items():
-            results[(label, "strait", key)] = [v]
-        log("  strait %s %s" % (label, vals))
+            results[(label, cls.name, key)] = [v]
+        log("  %s %s %s" % (cls.name, label, vals))
     return results
 
 

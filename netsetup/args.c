@@ -31,7 +31,9 @@ const char args_usage[] =
 	"everything else to or from BR dropped, an input accept per --publish.\n"
 	"down: remove exactly that and restore the sysctls. check: print what\n"
 	"up would do. exec: bind the port, drop every privilege, run PROGRAM\n"
-	"with the socket on fd 4 (strait-proxy ... -use-listen-fd).\n"
+	"with the socket on fd 4 (strait-proxy ... -use-listen-fd); for a\n"
+	"range PROTO:HOSTIP:FIRST-LAST, one socket per port from fd 4 on.\n"
+	"PORT may be a range FIRST-LAST wherever it appears.\n"
 	"Exit: 0 done, 1 failed (rolled back), 2 bad usage or input.\n";
 
 static int args_cmd(const char *s, struct args *a)

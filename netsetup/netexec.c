@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * netexec.c - `strait-netsetup exec`: bind while privileged, then run a
- * program with no privilege at all and the bound socket on fd 4
+ * program with no privilege at all and the bound socket on fd 4 (for a
+ * range of ports, one socket per port from fd 4 on, in port order)
  *
  * This is Docker 28's own -use-listen-fd contract, so PROGRAM can be
  * `strait-proxy ... -use-listen-fd`: a published port (even below 1024)
@@ -13,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -30,27 +32,42 @@
 int netexec_run(const struct args *a, char *err, size_t errlen)
 {
 	const struct valid_publish *p = &a->publish[0];
+	unsigned n = (unsigned)(p->port_last - p->port) + 1, i;
 	struct priv_user user = { 0 };
-	int fd, fl;
+	int *fds, fd, fl;
 
 	if (priv_lookup_user(a->user, &user, err, errlen))
 		return -1;
-	fd = listener_bind(p->ipproto, &p->ip, p->port, err, errlen);
-	if (fd < 0)
-		return -1;
-	/* hand it over as dockerd does: blocking, on fd 4, inherited */
-	fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK))
-		return snprintf(err, errlen, "fcntl: %s", strerror(errno)), -1;
-	if (fd != LISTENER_FD) {
-		if (dup2(fd, LISTENER_FD) < 0)
-			return snprintf(err, errlen, "dup2: %s",
+	fds = calloc(n, sizeof(*fds));
+	if (!fds)
+		return snprintf(err, errlen, "out of memory"), -1;
+	/* bind every port first, each copied above fd 4 + n so that moving
+	 * one into place can never close another (on a failure we exit and
+	 * the kernel closes them all: nothing stays bound) */
+	for (i = 0; i < n; i++) {
+		fd = listener_bind(p->ipproto, &p->ip,
+				   (uint16_t)(p->port + i), err, errlen);
+		if (fd < 0)
+			return -1;
+		fds[i] = fcntl(fd, F_DUPFD_CLOEXEC, LISTENER_FD + (int)n);
+		if (fds[i] < 0)
+			return snprintf(err, errlen, "fcntl: %s",
 					strerror(errno)),
 			       -1;
 		close(fd);
-	} else if (fcntl(fd, F_SETFD, 0)) {
-		return snprintf(err, errlen, "fcntl: %s", strerror(errno)), -1;
 	}
+	/* hand them over as dockerd does: blocking, from fd 4 on, inherited
+	 * (dup2 clears close-on-exec on the copy) */
+	for (i = 0; i < n; i++) {
+		fl = fcntl(fds[i], F_GETFL);
+		if (fl < 0 || fcntl(fds[i], F_SETFL, fl & ~O_NONBLOCK) ||
+		    dup2(fds[i], LISTENER_FD + (int)i) < 0)
+			return snprintf(err, errlen, "fd %d: %s",
+					LISTENER_FD + (int)i, strerror(errno)),
+			       -1;
+		close(fds[i]);
+	}
+	free(fds);
 	if (priv_drop(&user, err, errlen))
 		return -1;
 	execvp(a->prog[0], a->prog);

@@ -20,6 +20,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* "65535-65535" and its terminator */
+#define RULES_PORTS_LEN 12
+
 struct rules_buf {
 	char *p;
 	size_t len, off;
@@ -67,9 +70,21 @@ static bool rules_inet(const struct rules_in *in)
 	return false;
 }
 
+/* "8000", or a range as nft ('-') or iptables (':') writes it, in @buf */
+static const char *rules_ports(const struct valid_publish *p, char sep,
+			       char buf[RULES_PORTS_LEN])
+{
+	if (p->port_last > p->port)
+		snprintf(buf, RULES_PORTS_LEN, "%u%c%u", (unsigned)p->port, sep,
+			 (unsigned)p->port_last);
+	else
+		snprintf(buf, RULES_PORTS_LEN, "%u", (unsigned)p->port);
+	return buf;
+}
+
 static void rules_nft_input(struct rules_buf *b, const struct rules_in *in)
 {
-	char ip[INET6_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN], port[RULES_PORTS_LEN];
 	size_t i;
 
 	rules_add(b, "\tchain input {\n\t\ttype filter hook input priority "
@@ -79,10 +94,10 @@ static void rules_nft_input(struct rules_buf *b, const struct rules_in *in)
 
 		if (addr_format_ip(&p->ip, ip, sizeof(ip)))
 			b->over = true;
-		rules_add(b, "\t\t%s daddr %s %s dport %u ct state new "
+		rules_add(b, "\t\t%s daddr %s %s dport %s ct state new "
 			     "accept\n",
 			  p->ip.family == AF_INET ? "ip" : "ip6", ip,
-			  rules_proto(p->ipproto), p->port);
+			  rules_proto(p->ipproto), rules_ports(p, '-', port));
 	}
 	rules_add(b, "\t}\n");
 }
@@ -163,7 +178,7 @@ int rules_ipt_filter(const struct rules_in *in, char *buf, size_t len)
 {
 	struct rules_buf b = { buf, len, 0, false };
 	const char *br = in->bridge, *up = in->uplink;
-	char ip[INET6_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN], port[RULES_PORTS_LEN];
 	size_t i;
 
 	rules_add(&b, "*filter\n:" RULES_CHAIN_FWD " - [0:0]\n"
@@ -183,9 +198,9 @@ int rules_ipt_filter(const struct rules_in *in, char *buf, size_t len)
 		    addr_format_ip(&p->ip, ip, sizeof(ip)))
 			return -1;
 		rules_add(&b, "-A " RULES_CHAIN_IN " -d %s/32 -p %s -m "
-			      "conntrack --ctstate NEW -m %s --dport %u "
+			      "conntrack --ctstate NEW -m %s --dport %s "
 			      "-j ACCEPT\n",
-			  ip, pr, pr, p->port);
+			  ip, pr, pr, rules_ports(p, ':', port));
 	}
 	rules_add(&b, "COMMIT\n");
 	return rules_done(&b);

@@ -173,8 +173,31 @@ int valid_format_cidr(const struct valid_cidr *c, char *buf, size_t len)
 	return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }
 
+/* "N" or "FIRST-LAST": decimal, no leading zero, FIRST <= LAST */
+static int valid_ports(const char *s, uint16_t *first, uint16_t *last)
+{
+	const char *dash = strchr(s, '-');
+	char lo[6];
+	size_t n;
+
+	if (!dash) {
+		*last = 0;
+		return (s[0] == '0' || addr_parse_port(s, first)) ? -1 : 0;
+	}
+	n = (size_t)(dash - s);
+	if (n == 0 || n >= sizeof(lo) || s[0] == '0' || dash[1] == '0')
+		return -1;
+	memcpy(lo, s, n);
+	lo[n] = '\0';
+	if (addr_parse_port(lo, first) || addr_parse_port(dash + 1, last) ||
+	    *last < *first)
+		return -1;
+	return 0;
+}
+
 /**
- * valid_publish() - parse "tcp:192.0.2.10:8080" or "udp:[2001:db8::1]:53"
+ * valid_publish() - parse "tcp:192.0.2.10:8080", "udp:[2001:db8::1]:53" or
+ * a range of ports, "udp:192.0.2.10:10000-10999"
  * @s:		text
  * @p:		result
  * @err:	one-line message on failure
@@ -219,11 +242,14 @@ int valid_publish(const char *s, struct valid_publish *p, char *err,
 	if (addr_parse_ip(addr, true, &p->ip) ||
 	    (p->ip.family == AF_INET6) != (a[-1] == '['))
 		goto bad;
-	if (addr_parse_port(port, &p->port) || port[0] == '0')
+	if (valid_ports(port, &p->port, &p->port_last))
 		goto bad;
+	if (!p->port_last)
+		p->port_last = p->port;
 	return 0;
 bad:
 	snprintf(err, errlen, "bad --publish \"%.80s\": want tcp|udp:HOSTIP:PORT "
-		 "(IPv6 in brackets), canonical address, port 1-65535", s);
+		 "or :FIRST-LAST (IPv6 in brackets), canonical address, ports "
+		 "1-65535", s);
 	return -1;
 }

@@ -19,15 +19,16 @@ struct valid_cidr {
 };
 
 /**
- * struct valid_publish - PROTO:HOSTIP:PORT
+ * struct valid_publish - PROTO:HOSTIP:PORT or PROTO:HOSTIP:FIRST-LAST
  * @ipproto:	IPPROTO_TCP or IPPROTO_UDP
  * @ip:		host address
- * @port:	port
+ * @port:	port, the first of a range
+ * @port_last:	the last port of a range; @port for one port
  */
 struct valid_publish {
 	int ipproto;
 	struct addr_ip ip;
-	uint16_t port;
+	uint16_t port, port_last;
 };
 
 int valid_ifname(const char *name, char *err, size_t errlen);

@@ -30,10 +30,13 @@ const char cfg_usage[] =
 	"\n"
 	"  -proto P            tcp (default) or udp\n"
 	"  -host-ip IP         address to listen on\n"
-	"  -host-port N        port to listen on (1-65535)\n"
+	"  -host-port N        port to listen on (1-65535), or a range\n"
+	"                      FIRST-LAST served by this one process\n"
 	"  -container-ip IP    address to forward to\n"
-	"  -container-port N   port to forward to (1-65535)\n"
-	"  -use-listen-fd      serve the bound socket on fd 4 (Docker 28+)\n"
+	"  -container-port N   port to forward to (1-65535), or a range as\n"
+	"                      long as -host-port's\n"
+	"  -use-listen-fd      serve the bound socket on fd 4 (Docker 28+);\n"
+	"                      for a range, one socket per port from fd 4 on\n"
 	"  -user NAME          switch to this user once listening\n"
 	"  -no-splice          copy in user space instead of splice(2)\n"
 	"  -log-level L        error, warn, info (default) or debug\n"
@@ -244,16 +247,40 @@ static int cfg_set_ip(const char *flag, const char *v, struct addr_ip *ip,
 	return 0;
 }
 
-static int cfg_set_port(const char *flag, const char *v, uint16_t *port,
-			char *err, size_t errlen)
+/* "N", or "FIRST-LAST" with FIRST <= LAST: *first and the count */
+static int cfg_set_ports(const char *flag, const char *v, uint16_t *first,
+			 uint32_t *count, char *err, size_t errlen)
 {
-	if (addr_parse_port(v, port)) {
-		snprintf(err, errlen,
-			 "invalid port for -%s: \"%s\" (want 1-65535)", flag,
-			 v);
-		return -1;
+	const char *dash = strchr(v, '-');
+	char lo[8];
+	uint16_t last;
+	size_t n;
+
+	if (!dash || dash == v) {	/* a port, or a sign: not a range */
+		if (addr_parse_port(v, first)) {
+			snprintf(err, errlen,
+				 "invalid port for -%s: \"%s\" (want 1-65535)",
+				 flag, v);
+			return -1;
+		}
+		*count = 1;
+		return 0;
 	}
-	return 0;
+	n = (size_t)(dash - v);
+	if (n < sizeof(lo)) {
+		memcpy(lo, v, n);
+		lo[n] = '\0';
+		if (!addr_parse_port(lo, first) &&
+		    !addr_parse_port(dash + 1, &last) && last >= *first) {
+			*count = (uint32_t)(last - *first) + 1;
+			return 0;
+		}
+	}
+	snprintf(err, errlen,
+		 "invalid port range for -%s: \"%s\" (want FIRST-LAST, "
+		 "1-65535, FIRST <= LAST)",
+		 flag, v);
+	return -1;
 }
 
 static int cfg_set_proto(const char *v, struct cfg *cfg, char *err,
@@ -303,10 +330,11 @@ static int cfg_set(const struct cfg_flag *f, const char *v, struct cfg *cfg,
 	case OPT_CONTAINER_IP:
 		return cfg_set_ip(f->name, v, &cfg->container_ip, err, errlen);
 	case OPT_HOST_PORT:
-		return cfg_set_port(f->name, v, &cfg->host_port, err, errlen);
+		return cfg_set_ports(f->name, v, &cfg->host_port, &cfg->nports,
+				     err, errlen);
 	case OPT_CONTAINER_PORT:
-		return cfg_set_port(f->name, v, &cfg->container_port, err,
-				    errlen);
+		return cfg_set_ports(f->name, v, &cfg->container_port,
+				     &cfg->container_nports, err, errlen);
 	case OPT_USER:
 		if (!*v)
 			return snprintf(err, errlen, "empty -user"), -1;
@@ -395,6 +423,12 @@ static int cfg_check(const struct cfg *cfg, unsigned seen, char *err,
 	/* With fd 4 the socket says where it is bound; otherwise we bind */
 	if (!cfg->use_listen_fd && !(seen & (1U << OPT_HOST_IP)))
 		return snprintf(err, errlen, "missing -host-ip"), -1;
+	if (cfg->nports != cfg->container_nports)
+		return snprintf(err, errlen,
+				"-host-port and -container-port must be ranges "
+				"of the same length (%u and %u ports)",
+				cfg->nports, cfg->container_nports),
+		       -1;
 	return 0;
 }
 

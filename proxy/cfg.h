@@ -27,10 +27,14 @@ enum cfg_action {
  * @action:		run, or print version/help
  * @proto:		protocol
  * @host_ip:		address to listen on (unused with @use_listen_fd)
- * @host_port:		port to listen on
+ * @host_port:		port to listen on (the first, for a range)
  * @container_ip:	address to forward to
- * @container_port:	port to forward to
- * @use_listen_fd:	adopt the bound socket on fd 4 (Docker 28+)
+ * @container_port:	port to forward to (the first, for a range)
+ * @nports:		ports served: host_port + i forwards to container_port
+ *			+ i for i < @nports (1 unless -host-port is a range)
+ * @container_nports:	ports in -container-port: must equal @nports
+ * @use_listen_fd:	adopt the bound socket on fd 4 (Docker 28+); for a
+ *			range, fds 4 to 4 + @nports - 1 in port order
  * @no_splice:		copy through user space instead of splice(2)
  * @user:		user to switch to after binding, or NULL
  * @log_level:		most verbose level logged
@@ -46,6 +50,7 @@ struct cfg {
 	uint16_t host_port;
 	struct addr_ip container_ip;
 	uint16_t container_port;
+	uint32_t nports, container_nports;
 	bool use_listen_fd;
 	bool no_splice;
 	const char *user;

@@ -3,11 +3,13 @@
  * main.c - strait-proxy: a drop-in for docker-proxy
  *
  * Start-up order, each step before the next: claim fd 3 (before any other
- * fd can land there) → parse → bind, or adopt fd 4 → raise RLIMIT_NOFILE →
- * drop and verify privileges → "0\n" on fd 3 → event loop. Any failure
- * before the loop: "1\n<message>" on fd 3, the same line on stderr, exit 1
- * (2 for usage errors). Only this file prints and exits.
+ * fd can land there) → parse → raise RLIMIT_NOFILE → bind, or adopt fd 4,
+ * every port of the range → drop and verify privileges → "0\n" on fd 3 →
+ * event loop. Any failure before the loop: "1\n<message>" on fd 3, the same
+ * line on stderr, exit 1 (2 for usage errors), and no port stays bound: a
+ * range is served whole or not at all. Only this file prints and exits.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
@@ -48,42 +50,74 @@ static void main_raise_nofile(void)
 }
 
 /**
- * struct main_server - whichever server -proto asked for
+ * struct main_server - the server of one port, whichever -proto asked for
  * @tcp:	TCP server
  * @udp:	UDP server
- * @proto:	which one is in use
+ * @up:		set up, to be closed
  */
 struct main_server {
-	struct tcp_server tcp;
-	struct udp_server udp;
-	enum cfg_proto proto;
+	union {
+		struct tcp_server tcp;
+		struct udp_server udp;
+	};
+	bool up;
 };
 
-static int main_listen(const struct cfg *cfg, char *err, size_t errlen)
+static uint16_t main_sock_port(const union addr_sock *sa)
 {
-	int ipproto = cfg_ipproto(cfg->proto);
+	return ntohs(sa->sa.sa_family == AF_INET6 ? sa->sin6.sin6_port
+						  : sa->sin.sin_port);
+}
 
-	if (cfg->use_listen_fd)
-		return listener_adopt(LISTENER_FD, ipproto, err, errlen);
-	return listener_bind(ipproto, &cfg->host_ip, cfg->host_port, err,
-			     errlen);
+/* The listening socket of port @i of the range */
+static int main_listen(const struct cfg *cfg, uint32_t i, char *err,
+		       size_t errlen)
+{
+	int ipproto = cfg_ipproto(cfg->proto), fd = LISTENER_FD + (int)i;
+	uint16_t port = (uint16_t)(cfg->host_port + i);
+	union addr_sock sa;
+	socklen_t len = sizeof(sa);
+
+	if (!cfg->use_listen_fd)
+		return listener_bind(ipproto, &cfg->host_ip, port, err,
+				     errlen);
+	if (listener_adopt(fd, ipproto, err, errlen) < 0)
+		return -1;
+	/* dockerd passes one socket; a range must come in port order */
+	if (cfg->nports > 1 && (getsockname(fd, &sa.sa, &len) ||
+				main_sock_port(&sa) != port)) {
+		snprintf(err, errlen, "fd %d: not a socket bound to port %u",
+			 fd, (unsigned)port);
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 static void main_log_start(const struct cfg *cfg, int lfd,
 			   const union addr_sock *target)
 {
-	char from[ADDR_STRLEN] = "?", to[ADDR_STRLEN] = "?";
+	char from[ADDR_STRLEN + 8] = "?", to[ADDR_STRLEN + 8] = "?";
 	union addr_sock sa;
 	socklen_t len = sizeof(sa);
+	size_t n;
 
 	if (!getsockname(lfd, &sa.sa, &len))
 		addr_format_sock(&sa.sa, from, sizeof(from));
 	addr_format_sock(&target->sa, to, sizeof(to));
+	if (cfg->nports > 1) {
+		n = strlen(from);
+		snprintf(from + n, sizeof(from) - n, "-%u",
+			 (unsigned)(cfg->host_port + cfg->nports - 1));
+		n = strlen(to);
+		snprintf(to + n, sizeof(to) - n, "-%u",
+			 (unsigned)(cfg->container_port + cfg->nports - 1));
+	}
 	if (cfg->proto == CFG_PROTO_UDP)
 		log_info("udp %s -> %s (flows idle for %llu ms end, at most "
-			 "%u at once)",
+			 "%u at once%s)",
 			 from, to, (unsigned long long)cfg->udp_timeout_ms,
-			 cfg->udp_max_flows);
+			 cfg->udp_max_flows, cfg->nports > 1 ? " per port" : "");
 	else
 		log_info("tcp %s -> %s%s", from, to,
 			 cfg->no_splice ? " (copying, no splice)" : "");
@@ -105,25 +139,38 @@ static void main_hup(evutil_socket_t sig, short what, void *arg)
 }
 
 static int main_serve(struct main_server *srv, const struct cfg *cfg,
-		      struct event_base *base, int lfd)
+		      struct event_base *base, const int *lfds)
 {
 	union addr_sock target;
 	socklen_t len;
+	uint32_t i;
+	int rc;
 
-	len = addr_to_sock(&cfg->container_ip, cfg->container_port, &target);
-	srv->proto = cfg->proto;
-	main_log_start(cfg, lfd, &target);
-	if (cfg->proto == CFG_PROTO_UDP)
-		return udp_server_init(&srv->udp, base, lfd, &target, len,
-				       cfg->udp_timeout_ms, cfg->udp_max_flows);
-	return tcp_server_init(&srv->tcp, base, lfd, &target, len,
-			       cfg->no_splice);
+	for (i = 0; i < cfg->nports; i++) {
+		len = addr_to_sock(&cfg->container_ip,
+				   (uint16_t)(cfg->container_port + i), &target);
+		if (i == 0)
+			main_log_start(cfg, lfds[0], &target);
+		if (cfg->proto == CFG_PROTO_UDP)
+			rc = udp_server_init(&srv[i].udp, base, lfds[i],
+					     &target, len, cfg->udp_timeout_ms,
+					     cfg->udp_max_flows);
+		else
+			rc = tcp_server_init(&srv[i].tcp, base, lfds[i],
+					     &target, len, cfg->no_splice);
+		if (rc)
+			return -1;
+		srv[i].up = true;
+	}
+	return 0;
 }
 
-static int main_run(struct event_base *base, struct main_server *srv)
+static int main_run(struct event_base *base, struct main_server *srv,
+		    const struct cfg *cfg)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct event *ev[3];
+	uint32_t n;
 	int i, rc;
 
 	for (i = 0; i < 3; i++) {
@@ -137,10 +184,14 @@ static int main_run(struct event_base *base, struct main_server *srv)
 		log_warn("fd %d: readiness write failed", READY_FD);
 	main_ready_fd = -1;
 	rc = event_base_dispatch(base);
-	if (srv->proto == CFG_PROTO_UDP)
-		udp_server_close(&srv->udp);
-	else
-		tcp_server_close(&srv->tcp);
+	for (n = 0; n < cfg->nports; n++) {
+		if (!srv[n].up)
+			continue;
+		if (cfg->proto == CFG_PROTO_UDP)
+			udp_server_close(&srv[n].udp);
+		else
+			tcp_server_close(&srv[n].tcp);
+	}
 	for (i = 0; i < 3; i++)
 		event_free(ev[i]);
 	return rc < 0 ? 1 : 0;
@@ -149,11 +200,12 @@ static int main_run(struct event_base *base, struct main_server *srv)
 int main(int argc, char *argv[])
 {
 	struct priv_user user = { 0 };
-	struct main_server srv;
+	struct main_server *srv;
 	struct event_base *base;
 	char err[512];
 	struct cfg cfg;
-	int lfd, rc;
+	int *lfds, rc;
+	uint32_t i;
 
 	main_ready_fd = ready_open(READY_FD);
 	signal(SIGPIPE, SIG_IGN);
@@ -175,22 +227,31 @@ int main(int argc, char *argv[])
 	if (cfg.user && priv_lookup_user(cfg.user, &user, err, sizeof(err)))
 		main_fail(2, err);
 
-	lfd = main_listen(&cfg, err, sizeof(err));
-	if (lfd < 0)
-		main_fail(1, err);
+	main_raise_nofile();
+	lfds = calloc(cfg.nports, sizeof(*lfds));
+	srv = calloc(cfg.nports, sizeof(*srv));
+	if (!lfds || !srv)
+		main_fail(1, "out of memory");
+	/* on a failure, exiting closes the ports bound so far */
+	for (i = 0; i < cfg.nports; i++) {
+		lfds[i] = main_listen(&cfg, i, err, sizeof(err));
+		if (lfds[i] < 0)
+			main_fail(1, err);
+	}
 	if (cfg.proto == CFG_PROTO_SCTP)
 		main_fail(1, "sctp is not supported by strait-proxy");
-	main_raise_nofile();
 	if (priv_drop(&user, err, sizeof(err)))
 		main_fail(1, err);
 
 	base = event_base_new();
 	if (!base)
 		main_fail(1, "event loop: cannot create");
-	if (main_serve(&srv, &cfg, base, lfd))
+	if (main_serve(srv, &cfg, base, lfds))
 		main_fail(1, "event loop: cannot set up the server (out of "
 			     "memory, or no randomness for the flow table)");
-	rc = main_run(base, &srv);
+	free(lfds);
+	rc = main_run(base, srv, &cfg);
+	free(srv);
 	event_base_free(base);
 	libevent_global_shutdown();
 	return rc;

@@ -297,11 +297,13 @@ void udp_flow_remove(struct udp_flow_table *t, struct udp_flow *f)
  * udp_flow_oldest() - the least recently used flow
  * @t:		table
  *
- * Return: the flow, or NULL if the table is empty
+ * Return: the flow, or NULL if the table is empty or was never set up
  */
 struct udp_flow *udp_flow_oldest(struct udp_flow_table *t)
 {
-	return t->oldest == UDP_FLOW_NONE ? NULL : &t->flows[t->oldest];
+	/* a table never set up (all zero) holds nothing either */
+	return !t->flows || t->oldest == UDP_FLOW_NONE ? NULL
+						     : &t->flows[t->oldest];
 }
 
 /**

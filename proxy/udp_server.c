@@ -59,6 +59,11 @@ struct udp_batch {
 	char data[UDP_SERVER_BATCH][UDP_SERVER_DGRAM];
 };
 
+/* One batch for every server of the process (a port range has many): the
+ * process is single-threaded and a batch lives within one callback */
+static struct udp_batch *udp_server_batch;
+static unsigned udp_server_batch_users;
+
 static struct log_ratelimit udp_server_rl = LOG_RATELIMIT_INIT(10, 5);
 static struct log_ratelimit udp_server_rl_evict = LOG_RATELIMIT_INIT(10, 1);
 
@@ -259,6 +264,13 @@ static void udp_server_forward(struct udp_server *s, int n, uint64_t now)
 	struct udp_flow *cur = NULL, *f;
 	int i, start = 0;
 
+	if (!s->flows.flows &&
+	    udp_flow_table_init(&s->flows, s->max_flows, s->key)) {
+		log_msg_rl(&udp_server_rl, LOG_LVL_WARN,
+			   "udp: flow table: out of memory (%d datagrams "
+			   "dropped)", n);
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		struct msghdr *h = &b->in[i].msg_hdr;
 
@@ -418,8 +430,6 @@ int udp_server_init(struct udp_server *s, struct event_base *base, int lfd,
 {
 	union addr_sock la;
 	socklen_t len = sizeof(la);
-	uint8_t key[16];
-
 	memset(s, 0, sizeof(*s));
 	s->base = base;
 	s->lfd = lfd;
@@ -428,10 +438,15 @@ int udp_server_init(struct udp_server *s, struct event_base *base, int lfd,
 	s->timeout_ms = timeout_ms;
 	s->lfamily = getsockname(lfd, &la.sa, &len) ? AF_INET
 						     : la.sa.sa_family;
-	if (getentropy(key, sizeof(key)) ||
-	    udp_flow_table_init(&s->flows, max_flows, key))
+	s->max_flows = max_flows;
+	if (!max_flows || getentropy(s->key, sizeof(s->key)))
 		goto fail;
-	s->batch = calloc(1, sizeof(*s->batch));
+	if (!udp_server_batch)
+		udp_server_batch = calloc(1, sizeof(*udp_server_batch));
+	if (udp_server_batch) {
+		s->batch = udp_server_batch;
+		udp_server_batch_users++;
+	}
 	s->lev = event_new(base, lfd, EV_READ | EV_PERSIST,
 			   udp_server_from_clients, s);
 	s->timer = evtimer_new(base, udp_server_expire, s);
@@ -460,7 +475,10 @@ void udp_server_close(struct udp_server *s)
 		event_free(s->lev);
 	if (s->timer)
 		event_free(s->timer);
-	free(s->batch);
+	if (s->batch && --udp_server_batch_users == 0) {
+		free(udp_server_batch);
+		udp_server_batch = NULL;
+	}
 	s->lev = s->timer = NULL;
 	s->batch = NULL;
 	if (s->lfd >= 0)

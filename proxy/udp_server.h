@@ -25,10 +25,14 @@ struct udp_batch;
  * @target:	container address and port
  * @target_len:	length of @target
  * @timeout_ms:	idle timeout of a flow, from its last client datagram
- * @flows:	the flow table
+ * @max_flows:	capacity of the flow table
+ * @key:	its hash secret, drawn at start
+ * @flows:	the flow table, allocated when the first client comes (a
+ *		range of ports has one per port, most of them maybe unused)
  * @lev:	readable listener
  * @timer:	next expiry
- * @batch:	message vectors and buffers for recvmmsg/sendmmsg
+ * @batch:	message vectors and buffers for recvmmsg/sendmmsg (shared by
+ *		every server of the process)
  */
 struct udp_server {
 	struct event_base *base;
@@ -36,6 +40,8 @@ struct udp_server {
 	union addr_sock target;
 	socklen_t target_len;
 	uint64_t timeout_ms;
+	uint32_t max_flows;
+	uint8_t key[16];
 	struct udp_flow_table flows;
 	struct event *lev, *timer;
 	struct udp_batch *batch;

@@ -7,6 +7,7 @@ never touched. Processes are started here and stopped by PID.
 """
 import ctypes
 import errno
+import fcntl
 import os
 import select
 import signal
@@ -99,13 +100,14 @@ class Sandbox:
 
 
 def _place_fds(mapping):
-    """In the child: put fds at the numbers given ({target: source})."""
-    high = {}
-    for target, src in mapping.items():
-        high[target] = os.dup(src) if src is not None else None
-    for target in (3, 4):
-        if target not in mapping:
-            continue
+    """In the child: put fds at the numbers given ({target: source, or None
+    to close it}). Copies go above every target first, so placing one can
+    never overwrite a source still to be placed."""
+    floor = max(mapping) + 1
+    high = {t: fcntl.fcntl(src, fcntl.F_DUPFD_CLOEXEC, floor)
+            if src is not None
+            else None for t, src in mapping.items()}
+    for target in sorted(mapping):
         if high[target] is None:
             try:
                 os.close(target)
@@ -127,8 +129,10 @@ class Proc:
             mapping[3] = w
         else:
             mapping[3] = None
-        if fd4 is not None:
-            mapping[4] = fd4
+        # fd4: one socket (dockerd's fd 4), or a list for fds 4, 5, ...
+        for i, fd in enumerate(fd4 if isinstance(fd4, list) else
+                               [fd4] if fd4 is not None else []):
+            mapping[4 + i] = fd
         self.errfile = tempfile.TemporaryFile()
         self.outfile = tempfile.TemporaryFile()
 

@@ -279,6 +279,37 @@ def netsetup_exec_unprivileged_proxy(ctx):
 
 
 @test(netsetup=True)
+def netsetup_exec_port_range(ctx):
+    """A published range: one input rule for it, and exec hands one socket
+    per port (fds 4, 5, 6) to a single unprivileged strait-proxy."""
+    t = Topo(ctx)
+    for port in (80, 81, 82):
+        t.serve("ctr", "203.0.113.2", port)
+    t.netsetup("up", "--bridge", "br0", "--uplink", "eth0", "--publish",
+               "tcp:198.51.100.1:8080-8082")
+    rules = sh("nft", "list", "table", "ip", "strait").stdout
+    check("tcp dport 8080-8082 ct state new accept" in rules,
+          "no input rule for the range:\n%s" % rules)
+    env = dict(os.environ, STRAIT_STATE_DIR=t.state)
+    p = Proc([ctx.netsetup, "exec", "tcp:198.51.100.1:8080-8082", "--",
+              ctx.proxy_bin, "-proto", "tcp", "-host-port", "8080-8082",
+              "-container-ip", "203.0.113.2", "-container-port", "80-82",
+              "-use-listen-fd"], env=env)
+    ctx.sb.spawn(p)
+    ctx.procs.append(p)
+    check(p.ready() == b"0\n", "proxy readiness: %s" % p.stderr())
+    for port in (8080, 8081, 8082):
+        got = t.reach("cli", "198.51.100.1", port, 5)
+        check(got == "203.0.113.1", "port %d through the proxy: %r"
+              % (port, got))
+    st = p.status()
+    check(int(st["CapEff"], 16) == 0, "CapEff %s" % st["CapEff"])
+    p.signal(15)
+    check(p.wait(5) == 0, "proxy exit")
+    t.netsetup("down", "--bridge", "br0", "--uplink", "eth0")
+
+
+@test(netsetup=True)
 def netsetup_ipv6_force_forwarding(ctx):
     """--ipv6: force_forwarding on the two interfaces only, never
     all.forwarding; an inet table; down restores."""

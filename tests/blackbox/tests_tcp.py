@@ -398,6 +398,92 @@ def fd4_wrong_socket(ctx):
 
 # ---- process life ----------------------------------------------------------
 
+# ---- port ranges: one process for many ports (strait only) ---------------
+
+# Each test has a namespace of its own: these ports are free there
+RANGE_HOST, RANGE_CTR, RANGE_N = 16000, 15000, 5
+
+
+def _range_arg(base, n=RANGE_N):
+    return "%d-%d" % (base, base + n - 1)
+
+
+def _port_servers(ctx, n=RANGE_N):
+    """TCP servers on RANGE_CTR.. that each answer with their own port."""
+    for i in range(n):
+        srv = HandlerServer("127.0.0.1", RANGE_CTR + i,
+                            lambda c, port=RANGE_CTR + i:
+                            c.sendall(b"port %d" % port))
+        ctx.sb.on_exit(srv.close)
+
+
+def _check_range(ctx, p, n=RANGE_N):
+    for i in reversed(range(n)):
+        c = connect("127.0.0.1", RANGE_HOST + i)
+        got = recv_all(c)
+        c.close()
+        check(got == b"port %d" % (RANGE_CTR + i),
+              "host port %d reached %r" % (RANGE_HOST + i, got))
+    check(p.alive(), "proxy exited: %s" % p.stderr())
+
+
+@test(strait_only=True)
+def tcp_port_range(ctx):
+    """-host-port 16000-16004 -container-port 15000-15004: each host port
+    reaches its own container port, all in one process."""
+    _port_servers(ctx)
+    p = start(ctx, hport=_range_arg(RANGE_HOST), cport=_range_arg(RANGE_CTR))
+    _check_range(ctx, p)
+    check("127.0.0.1:16000-16004 -> 127.0.0.1:15000-15004" in p.stderr(),
+          "start-up line: %r" % p.stderr())
+
+
+@test(strait_only=True)
+def port_range_all_or_nothing(ctx):
+    """One port of the range taken: Go's message for that port on fd 3,
+    exit 1, and no port of the range left bound."""
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", RANGE_HOST + 2))
+    taken.listen()
+    ctx.sb.on_exit(taken.close)
+    p = start(ctx, hport=_range_arg(RANGE_HOST), cport=_range_arg(RANGE_CTR),
+              expect_ready=False)
+    got = p.ready()
+    check(got == b"1\nlisten tcp4 127.0.0.1:%d: bind: address already in "
+          b"use" % (RANGE_HOST + 2), "fd 3 got %r" % got)
+    check(p.wait() == 1, "exit code %r" % p.p.returncode)
+    for i in (0, 1, 3, 4):
+        s = socket.socket()
+        s.bind(("127.0.0.1", RANGE_HOST + i))  # raises if still bound
+        s.close()
+
+
+@test(strait_only=True)
+def port_range_fd_adoption(ctx):
+    """-use-listen-fd with a range: one bound socket per port from fd 4 on,
+    in port order; out of order is refused and names the fd."""
+    _port_servers(ctx)
+    socks = []
+    for i in range(RANGE_N):
+        ls = socket.socket()
+        ls.bind(("127.0.0.1", RANGE_HOST + i))
+        ls.listen(16)
+        socks.append(ls)
+    bad = start(ctx, hport=_range_arg(RANGE_HOST),
+                cport=_range_arg(RANGE_CTR), use_listen_fd=True,
+                fd4=[s.fileno() for s in reversed(socks)],
+                expect_ready=False)
+    got = bad.ready()
+    check(got == b"1\nfd 4: not a socket bound to port %d" % RANGE_HOST,
+          "out of order: fd 3 got %r" % got)
+    check(bad.wait() == 1, "out of order: exit %r" % bad.p.returncode)
+    p = start(ctx, hport=_range_arg(RANGE_HOST), cport=_range_arg(RANGE_CTR),
+              use_listen_fd=True, fd4=[s.fileno() for s in socks])
+    for s in socks:
+        s.close()
+    _check_range(ctx, p)
+
+
 def _stop_with_open(ctx, sig):
     srv, cport = with_echo(ctx)
     p = start(ctx, cport=cport)

@@ -240,3 +240,22 @@ def udp_fd4_adoption(ctx):
     c = client()
     roundtrip(c, ("127.0.0.1", port), b"through fd 4")
     c.close()
+
+
+@test(strait_only=True)
+def udp_port_range(ctx):
+    """A UDP range in one process: each host port reaches its own container
+    port, and each container port sees only its own datagrams."""
+    n, hbase, cbase = 5, 16000, 15000
+    srvs = [udp_echo(ctx, port=cbase + i)[0] for i in range(n)]
+    p = ustart(ctx, hport="%d-%d" % (hbase, hbase + n - 1),
+               cport="%d-%d" % (cbase, cbase + n - 1))
+    c = client()
+    for i in reversed(range(n)):
+        roundtrip(c, ("127.0.0.1", hbase + i), b"for port %d" % (cbase + i))
+    c.close()
+    for i, srv in enumerate(srvs):
+        got = [d for d, _ in srv.seen]
+        check(got == [b"for port %d" % (cbase + i)],
+              "container port %d saw %r" % (cbase + i, got))
+    check(p.alive(), "proxy exited: %s" % p.stderr())

@@ -124,7 +124,7 @@ static void test_version_help(void **state)
 }
 
 struct bad_case {
-	const char *argv[8];
+	const char *argv[10];
 	const char *msg;
 };
 
@@ -151,6 +151,29 @@ static const struct bad_case bad_cases[] = {
 	  "invalid port for -container-port: \"\" (want 1-65535)" },
 	{ { "-container-port", "0000080" },
 	  "invalid port for -container-port: \"0000080\" (want 1-65535)" },
+	{ { "-host-port", "8099-8000" },
+	  "invalid port range for -host-port: \"8099-8000\" (want FIRST-LAST, "
+	  "1-65535, FIRST <= LAST)" },
+	{ { "-host-port", "8000-" },
+	  "invalid port range for -host-port: \"8000-\" (want FIRST-LAST, "
+	  "1-65535, FIRST <= LAST)" },
+	{ { "-container-port", "8000--8001" },
+	  "invalid port range for -container-port: \"8000--8001\" (want "
+	  "FIRST-LAST, 1-65535, FIRST <= LAST)" },
+	{ { "-container-port", "8000-65536" },
+	  "invalid port range for -container-port: \"8000-65536\" (want "
+	  "FIRST-LAST, 1-65535, FIRST <= LAST)" },
+	{ { "-container-port", "123456789-2" },
+	  "invalid port range for -container-port: \"123456789-2\" (want "
+	  "FIRST-LAST, 1-65535, FIRST <= LAST)" },
+	{ { "-host-ip", "10.0.0.1", "-host-port", "8000-8009",
+	    "-container-ip", "10.0.0.2", "-container-port", "80" },
+	  "-host-port and -container-port must be ranges of the same length "
+	  "(10 and 1 ports)" },
+	{ { "-host-ip", "10.0.0.1", "-host-port", "53", "-container-ip",
+	    "10.0.0.2", "-container-port", "53-54" },
+	  "-host-port and -container-port must be ranges of the same length "
+	  "(1 and 2 ports)" },
 	{ { "-use-listen-fd=yes" },
 	  "invalid boolean value \"yes\" for -use-listen-fd" },
 	{ { "---proto", "tcp" }, "bad flag syntax: ---proto" },
@@ -175,7 +198,7 @@ static void test_bad(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
-		const char *argv[10] = { "strait-proxy" };
+		const char *argv[12] = { "strait-proxy" };
 		char err[256] = "untouched";
 		struct cfg c;
 
@@ -186,6 +209,42 @@ static void test_bad(void **state)
 				 -1);
 		assert_string_equal(err, bad_cases[i].msg);
 	}
+}
+
+/* A range of ports, served by one process: Docker's -p 8000-8099:9000-9099 */
+static void test_port_range(void **state)
+{
+	struct cfg c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&c, err, "-proto", "udp", "-host-ip",
+			       "192.0.2.1", "-host-port", "8000-8099",
+			       "-container-ip", "203.0.113.2",
+			       "-container-port", "9000-9099"),
+			 0);
+	assert_int_equal(c.host_port, 8000);
+	assert_int_equal(c.container_port, 9000);
+	assert_int_equal(c.nports, 100);
+	assert_int_equal(PARSE(&c, err, "-host-ip", "192.0.2.1", "-host-port",
+			       "1-65535", "-container-ip", "203.0.113.2",
+			       "-container-port=1-65535"),
+			 0);
+	assert_int_equal(c.host_port, 1);
+	assert_int_equal(c.nports, 65535);
+	/* a one-port range, and a plain port, are one port */
+	assert_int_equal(PARSE(&c, err, "-host-ip", "192.0.2.1", "-host-port",
+			       "443-443", "-container-ip", "203.0.113.2",
+			       "-container-port", "8443"),
+			 0);
+	assert_int_equal(c.host_port, 443);
+	assert_int_equal(c.container_port, 8443);
+	assert_int_equal(c.nports, 1);
+	assert_int_equal(PARSE(&c, err, "-host-ip", "192.0.2.1", "-host-port",
+			       "443", "-container-ip", "203.0.113.2",
+			       "-container-port", "8443"),
+			 0);
+	assert_int_equal(c.nports, 1);
 }
 
 /* A tiny error buffer truncates, never overflows */
@@ -283,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_version_help),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_short_err),
+		cmocka_unit_test(test_port_range),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_udp_settings),
 	};

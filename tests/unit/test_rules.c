@@ -128,6 +128,26 @@ static void test_ipt_spec(void **state)
 	assert_int_equal(rules_ipt_filter(&in, buf, sizeof(buf)), -1);
 }
 
+/* A range of ports is one rule: nft writes it FIRST-LAST, iptables
+ * FIRST:LAST */
+static void test_port_range(void **state)
+{
+	struct rules_in in = spec_in();
+	char buf[4096], err[128];
+
+	(void)state;
+	assert_int_equal(valid_publish("udp:192.0.2.11:10000-10999", &pub[0],
+				       err, sizeof(err)),
+			 0);
+	assert_int_equal(rules_nft_up(&in, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "\t\tip daddr 192.0.2.11 udp dport "
+				    "10000-10999 ct state new accept\n"));
+	assert_int_equal(rules_ipt_filter(&in, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "-A STRAIT-IN -d 192.0.2.11/32 -p udp -m "
+				    "conntrack --ctstate NEW -m udp --dport "
+				    "10000:10999 -j ACCEPT\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -135,6 +155,7 @@ int main(void)
 		cmocka_unit_test(test_nft_inet),
 		cmocka_unit_test(test_nft_down),
 		cmocka_unit_test(test_ipt_spec),
+		cmocka_unit_test(test_port_range),
 	};
 
 	return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
