@@ -12,6 +12,14 @@
  *
  * Docker 28+ binds the socket itself and passes it as fd 4 (-use-listen-fd):
  * we check it is what -proto says, make it non-blocking, and never re-bind.
+ *
+ * A UDP listener takes every client's datagrams. The kernel's default
+ * receive buffer (net.core.rmem_default, 208 KiB here) holds under 2 ms of
+ * a gigabit stream: a proxy that is not scheduled for that long loses the
+ * rest. Where we may (CAP_NET_ADMIN, which dockerd and strait-netsetup
+ * have when they bind), the listener gets LISTENER_UDP_RCVBUF instead,
+ * beyond net.core.rmem_max; the memory is the kernel's and is only used
+ * while datagrams wait. Without the capability nothing changes.
  */
 #include "listener.h"
 
@@ -91,6 +99,25 @@ static int listener_sockopts(int fd, int ipproto, int family)
 	return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
 }
 
+static int listener_getint(int fd, int level, int name, int *v)
+{
+	socklen_t len = sizeof(*v);
+
+	return getsockopt(fd, level, name, v, &len);
+}
+
+/* Grow a UDP listener's receive buffer where we may; never shrink it */
+static void listener_udp_rcvbuf(int fd)
+{
+	int cur = 0, want = LISTENER_UDP_RCVBUF;
+
+	/* the kernel reports (and keeps) twice what was asked */
+	if (!listener_getint(fd, SOL_SOCKET, SO_RCVBUF, &cur) &&
+	    cur / 2 >= want)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof(want));
+}
+
 /**
  * listener_bind() - create, bind and (for streams) listen on a host address
  * @ipproto:	IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP
@@ -124,6 +151,8 @@ int listener_bind(int ipproto, const struct addr_ip *ip, uint16_t port,
 		listener_err(ipproto, ip, port, "bind", errno, err, errlen);
 		goto fail;
 	}
+	if (type == SOCK_DGRAM)
+		listener_udp_rcvbuf(fd);
 	/* The kernel caps the backlog at net.core.somaxconn, as Go asks */
 	if (type == SOCK_STREAM && listen(fd, INT_MAX)) {
 		listener_err(ipproto, ip, port, "listen", errno, err, errlen);
@@ -137,12 +166,6 @@ fail:
 	return -1;
 }
 
-static int listener_getint(int fd, int level, int name, int *v)
-{
-	socklen_t len = sizeof(*v);
-
-	return getsockopt(fd, level, name, v, &len);
-}
 
 /**
  * listener_adopt() - take over the socket dockerd bound for us on @fd
@@ -189,6 +212,8 @@ int listener_adopt(int fd, int ipproto, char *err, size_t errlen)
 		return snprintf(err, errlen, "-use-listen-fd: pktinfo: %s",
 				strerror(errno)),
 		       -1;
+	if (type == SOCK_DGRAM)
+		listener_udp_rcvbuf(fd);
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) ||
 	    fcntl(fd, F_SETFD, FD_CLOEXEC))

@@ -259,3 +259,33 @@ def udp_port_range(ctx):
         check(got == [b"for port %d" % (cbase + i)],
               "container port %d saw %r" % (cbase + i, got))
     check(p.alive(), "proxy exited: %s" % p.stderr())
+
+
+@test(dp_fails="keeps the kernel's default receive buffer (208 KiB): a "
+      "burst that arrives while it is not running is mostly dropped")
+def udp_burst_while_stopped(ctx):
+    """600 datagrams of 1400 bytes arrive while the proxy is stopped (as if
+    not scheduled for a moment): all of them reach the container after."""
+    srv, cport = udp_echo(ctx, reply=False)
+    srv.s.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE
+    p = ustart(ctx, cport=cport)
+    c = client()
+    c.sendto(b"first", ("127.0.0.1", p.hport))
+    deadline = time.monotonic() + 10
+    while not srv.seen:
+        check(time.monotonic() < deadline, "first datagram not delivered")
+        time.sleep(0.01)
+    p.signal(signal.SIGSTOP)
+    try:
+        for i in range(600):
+            c.sendto(b"%04d" % i + b"x" * 1396, ("127.0.0.1", p.hport))
+    finally:
+        p.signal(signal.SIGCONT)
+    deadline = time.monotonic() + 10
+    while len(srv.seen) < 601 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    c.close()
+    check(len(srv.seen) == 601, "%d of 600 datagrams delivered"
+          % (len(srv.seen) - 1))
+    got = [d[:4] for d, _ in srv.seen[1:]]
+    check(got == [b"%04d" % i for i in range(600)], "order or content")
