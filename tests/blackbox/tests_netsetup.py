@@ -10,6 +10,7 @@ server answers each connection with the address it sees.
 """
 import glob
 import os
+import sys
 import pwd
 import re
 import shutil
@@ -20,6 +21,9 @@ import time
 from sandbox import Proc
 from tests_tcp import check, test
 
+# the interpreter running us, not a "python3" found on PATH (a pyenv shim
+# here: a bash script and several processes per start)
+PY = sys.executable
 HERE = os.path.dirname(os.path.abspath(__file__))
 HELP = os.path.join(HERE, "nshelp.py")
 
@@ -31,6 +35,20 @@ def sh(*argv, ns=None, ok=True):
         raise AssertionError("%s: exit %d: %s" % (" ".join(cmd),
                                                   r.returncode, r.stderr))
     return r
+
+
+def _where(pid):
+    """What a stuck process is and where it waits, for the failure text"""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        with open("/proc/%d/wchan" % pid) as f:
+            wchan = f.read()
+        with open("/proc/%d/stat" % pid) as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        return "pid %d %s in %s: %s" % (pid, state, wchan, cmd.strip())
+    except OSError as e:
+        return "pid %d: %s" % (pid, e)
 
 
 class Topo:
@@ -74,19 +92,19 @@ class Topo:
            ns=self.ns["ctr"])
 
     def serve(self, role, host, port):
-        p = Proc(["ip", "netns", "exec", self.ns[role], "python3", HELP,
+        p = Proc(["ip", "netns", "exec", self.ns[role], PY, HELP,
                   "serve-peer", host, str(port)], fd3=False)
         self.ctx.sb.spawn(p)
         deadline = time.monotonic() + 30
         while "ready" not in p.stdout():
             check(p.alive() and time.monotonic() < deadline,
-                  "helper server did not start (exit %s): %s"
-                  % (p.p.poll(), p.stderr()))
+                  "helper server did not start (exit %s, %s): %s"
+                  % (p.p.poll(), _where(p.pid), p.stderr()))
             time.sleep(0.05)
         return p
 
     def reach(self, role, host, port, secs=2):
-        return sh("python3", HELP, "connect", host, str(port), str(secs),
+        return sh(PY, HELP, "connect", host, str(port), str(secs),
                   ns=self.ns[role]).stdout.strip()
 
     def netsetup(self, *args, ok=True):

@@ -22,6 +22,9 @@ import sys
 import tempfile
 import time
 
+# the interpreter running us, not a "python3" found on PATH (a pyenv shim
+# here: a bash script and several processes per start)
+PY = sys.executable
 HERE = os.path.dirname(os.path.abspath(__file__))
 DOCKER = "/usr/bin/docker"  # the 20.10 client; /usr/local/bin may be newer
 WATCHDOG = 170
@@ -136,7 +139,7 @@ class Env:
                    timeout=timeout)
 
     def client(self, *args, ns=None):
-        return self.in_ns("python3", os.path.join(HERE, "client.py"),
+        return self.in_ns(PY, os.path.join(HERE, "client.py"),
                           *args, ns=ns, timeout=90).stdout.strip()
 
     def spawn(self, *argv, ns=None):
@@ -277,7 +280,7 @@ SERVE = ["/bin/sh", "-c",
 def wait_http(env, url, ns=None):
     deadline = time.monotonic() + 20
     while True:
-        r = env.in_ns("python3", os.path.join(HERE, "client.py"), "get",
+        r = env.in_ns(PY, os.path.join(HERE, "client.py"), "get",
                       url, ok=False, ns=ns)
         if r.returncode == 0:
             return
@@ -328,7 +331,7 @@ def publish_checks(env, blob):
 
 
 def port_taken(env):
-    env.spawn("python3", os.path.join(HERE, "client.py"), "listen",
+    env.spawn(PY, os.path.join(HERE, "client.py"), "listen",
               "127.0.0.1", "18084")
     start = time.monotonic()
     r = env.docker("run", "-d", "--name", "taken", "-p", "127.0.0.1:18084:80",
@@ -376,7 +379,7 @@ def seed_setup(proxy, netsetup):
     try:
         env.start()
         blob = build_image(env)
-        env.spawn("python3", os.path.join(HERE, "..", "blackbox",
+        env.spawn(PY, os.path.join(HERE, "..", "blackbox",
                                           "nshelp.py"), "serve-peer",
                   "192.0.2.2", "9000", ns=env.out_ns)
         r = env.docker("run", "--rm", IMAGE, "nc", "-w", "3", "192.0.2.2",
