@@ -159,6 +159,47 @@ static void test_both_ways(void **state)
 	assert_int_equal(f->ended, 0);
 }
 
+/*
+ * The client sends its request and its FIN before the connection to the
+ * container is up: the request goes on in the very wake-up that sees the
+ * connect complete (it pumps the client's direction at once), the FIN
+ * after it.
+ */
+static void test_request_before_connected(void **state)
+{
+	struct fixture *f = *state;
+	int a[2], b[2];
+
+	tcp_relay_free(f->r, false);
+	close(f->cl);
+	close(f->sv);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, a),
+			 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, b),
+			 0);
+	f->cl = a[0];
+	f->sv = b[1];
+	put(f->cl, "GET / HTTP/1.0\r\n\r\n");
+	shutdown(f->cl, SHUT_WR);
+	f->r = tcp_relay_new(f->base, a[1], b[0], true, f->copy, done_cb, f);
+	assert_non_null(f->r);
+	assert_true(f->r->connecting);
+	assert_false(f->r->on & 3U);	/* no reads before connected */
+	event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	assert_false(f->r->connecting);
+	/* the wake-up that saw the connect passed the request on */
+	expect(f->sv, "GET / HTTP/1.0\r\n\r\n");
+	spin(f);
+	expect_eof(f->sv);
+	put(f->sv, "HTTP/1.0 200 OK\r\n\r\n");
+	shutdown(f->sv, SHUT_WR);
+	spin(f);
+	expect(f->cl, "HTTP/1.0 200 OK\r\n\r\n");
+	expect_eof(f->cl);
+	assert_int_equal(f->ended, 1);
+	assert_int_equal(f->end, TCP_RELAY_CLOSED);
+}
+
 /* Client shuts first: server sees EOF, can still answer; then both done */
 static void test_half_close_client_first(void **state)
 {
@@ -333,6 +374,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t, setup_copy, teardown)
 	const struct CMUnitTest tests[] = {
 		BOTH(test_both_ways),
+		BOTH(test_request_before_connected),
 		BOTH(test_half_close_client_first),
 		BOTH(test_half_close_server_first),
 		BOTH(test_backpressure_then_eof),
