@@ -23,6 +23,7 @@ const char cfg_usage[] =
 	"                    [-use-listen-fd] [-user NAME] [-no-splice]\n"
 	"                    [-log-level error|warn|info|debug]\n"
 	"                    [-udp-timeout DURATION] [-udp-max-flows N]\n"
+	"                    [-half-close-timeout DURATION]\n"
 	"       strait-proxy -version | -help\n"
 	"\n"
 	"A drop-in for docker-proxy: dockerd --userland-proxy-path=PATH.\n"
@@ -44,6 +45,9 @@ const char cfg_usage[] =
 	"                      500ms, 2m, 1h; env " CFG_ENV_UDP_TIMEOUT "\n"
 	"  -udp-max-flows N    UDP clients tracked at once (default 4096);\n"
 	"                      env " CFG_ENV_UDP_MAX_FLOWS "\n"
+	"  -half-close-timeout D  once one side of a TCP connection has\n"
+	"                      closed, reset it after D with no bytes moving\n"
+	"                      (default 0: never); env " CFG_ENV_HALF_CLOSE "\n"
 	"  -version, -v        print the version and exit\n"
 	"  -help, -h           print this help and exit\n"
 	"\n"
@@ -61,6 +65,7 @@ enum cfg_opt {
 	OPT_LOG_LEVEL,
 	OPT_UDP_TIMEOUT,
 	OPT_UDP_MAX_FLOWS,
+	OPT_HALF_CLOSE,
 	OPT_VERSION,
 	OPT_HELP,
 	OPT_COUNT,
@@ -83,6 +88,7 @@ static const struct cfg_flag cfg_flags[] = {
 	{ "user", OPT_USER, false },
 	{ "log-level", OPT_LOG_LEVEL, false },
 	{ "udp-timeout", OPT_UDP_TIMEOUT, false },
+	{ "half-close-timeout", OPT_HALF_CLOSE, false },
 	{ "udp-max-flows", OPT_UDP_MAX_FLOWS, false },
 	{ "version", OPT_VERSION, true },
 	{ "v", OPT_VERSION, true },
@@ -166,11 +172,29 @@ static int cfg_set_timeout(const char *what, const char *v, uint64_t *ms,
 	return 0;
 }
 
+/* A duration, or "0" for never */
+static int cfg_set_half_close(const char *what, const char *v, uint64_t *ms,
+			      char *err, size_t errlen)
+{
+	if (!strcmp(v, "0")) {
+		*ms = 0;
+		return 0;
+	}
+	if (cfg_parse_duration(v, ms))
+		return snprintf(err, errlen,
+				"invalid %s \"%s\" (want e.g. 10m, 90s, or 0 "
+				"for never)",
+				what, v),
+		       -1;
+	return 0;
+}
+
 /**
  * cfg_env() - settings from the environment, where no flag gave them
  * @cfg:	configuration parsed from argv
  * @timeout:	value of STRAIT_UDP_TIMEOUT, or NULL
  * @max_flows:	value of STRAIT_UDP_MAX_FLOWS, or NULL
+ * @half_close:	value of STRAIT_HALF_CLOSE_TIMEOUT, or NULL
  * @err:	one-line message on failure
  * @errlen:	size of @err
  *
@@ -180,7 +204,7 @@ static int cfg_set_timeout(const char *what, const char *v, uint64_t *ms,
  * Return: 0, or -1 with @err set
  */
 int cfg_env(struct cfg *cfg, const char *timeout, const char *max_flows,
-	    char *err, size_t errlen)
+	    const char *half_close, char *err, size_t errlen)
 {
 	if (timeout && *timeout && !cfg->udp_timeout_set &&
 	    cfg_set_timeout(CFG_ENV_UDP_TIMEOUT, timeout, &cfg->udp_timeout_ms,
@@ -189,6 +213,10 @@ int cfg_env(struct cfg *cfg, const char *timeout, const char *max_flows,
 	if (max_flows && *max_flows && !cfg->udp_max_flows_set &&
 	    cfg_set_flows(CFG_ENV_UDP_MAX_FLOWS, max_flows,
 			  &cfg->udp_max_flows, err, errlen))
+		return -1;
+	if (half_close && *half_close && !cfg->half_close_set &&
+	    cfg_set_half_close(CFG_ENV_HALF_CLOSE, half_close,
+			       &cfg->half_close_ms, err, errlen))
 		return -1;
 	return 0;
 }
@@ -344,6 +372,10 @@ static int cfg_set(const struct cfg_flag *f, const char *v, struct cfg *cfg,
 		cfg->udp_timeout_set = true;
 		return cfg_set_timeout("-udp-timeout", v, &cfg->udp_timeout_ms,
 				       err, errlen);
+	case OPT_HALF_CLOSE:
+		cfg->half_close_set = true;
+		return cfg_set_half_close("-half-close-timeout", v,
+					  &cfg->half_close_ms, err, errlen);
 	case OPT_UDP_MAX_FLOWS:
 		cfg->udp_max_flows_set = true;
 		return cfg_set_flows("-udp-max-flows", v, &cfg->udp_max_flows,

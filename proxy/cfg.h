@@ -40,8 +40,11 @@ enum cfg_action {
  * @log_level:		most verbose level logged
  * @udp_timeout_ms:	idle timeout of a UDP flow
  * @udp_max_flows:	capacity of the UDP flow table
+ * @half_close_ms:	a TCP connection one side has closed ends (reset)
+ *			after this long with no bytes moving; 0: never
  * @udp_timeout_set:	-udp-timeout was given (it beats the environment)
  * @udp_max_flows_set:	-udp-max-flows was given
+ * @half_close_set:	-half-close-timeout was given
  */
 struct cfg {
 	enum cfg_action action;
@@ -57,18 +60,20 @@ struct cfg {
 	enum log_level log_level;
 	uint64_t udp_timeout_ms;
 	uint32_t udp_max_flows;
-	bool udp_timeout_set, udp_max_flows_set;
+	uint64_t half_close_ms;
+	bool udp_timeout_set, udp_max_flows_set, half_close_set;
 };
 
 #define CFG_UDP_TIMEOUT_MS 90000
 #define CFG_UDP_MAX_FLOWS 4096
 #define CFG_ENV_UDP_TIMEOUT "STRAIT_UDP_TIMEOUT"
 #define CFG_ENV_UDP_MAX_FLOWS "STRAIT_UDP_MAX_FLOWS"
+#define CFG_ENV_HALF_CLOSE "STRAIT_HALF_CLOSE_TIMEOUT"
 
 int cfg_parse(int argc, const char *const argv[], struct cfg *cfg, char *err,
 	      size_t errlen);
 int cfg_env(struct cfg *cfg, const char *timeout, const char *max_flows,
-	    char *err, size_t errlen);
+	    const char *half_close, char *err, size_t errlen);
 int cfg_parse_duration(const char *s, uint64_t *ms);
 const char *cfg_proto_name(enum cfg_proto proto);
 int cfg_ipproto(enum cfg_proto proto);

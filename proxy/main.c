@@ -118,6 +118,11 @@ static void main_log_start(const struct cfg *cfg, int lfd,
 			 "%u at once%s)",
 			 from, to, (unsigned long long)cfg->udp_timeout_ms,
 			 cfg->udp_max_flows, cfg->nports > 1 ? " per port" : "");
+	else if (cfg->half_close_ms)
+		log_info("tcp %s -> %s%s (half-closed connections idle for "
+			 "%llu ms are reset)",
+			 from, to, cfg->no_splice ? " (copying, no splice)" : "",
+			 (unsigned long long)cfg->half_close_ms);
 	else
 		log_info("tcp %s -> %s%s", from, to,
 			 cfg->no_splice ? " (copying, no splice)" : "");
@@ -157,7 +162,8 @@ static int main_serve(struct main_server *srv, const struct cfg *cfg,
 					     cfg->udp_max_flows);
 		else
 			rc = tcp_server_init(&srv[i].tcp, base, lfds[i],
-					     &target, len, cfg->no_splice);
+					     &target, len, cfg->no_splice,
+					     cfg->half_close_ms);
 		if (rc)
 			return -1;
 		srv[i].up = true;
@@ -221,7 +227,8 @@ int main(int argc, char *argv[])
 		return 0;
 	}
 	if (cfg_env(&cfg, getenv(CFG_ENV_UDP_TIMEOUT),
-		    getenv(CFG_ENV_UDP_MAX_FLOWS), err, sizeof(err)))
+		    getenv(CFG_ENV_UDP_MAX_FLOWS), getenv(CFG_ENV_HALF_CLOSE),
+		    err, sizeof(err)))
 		main_fail(2, err);
 	log_init(PROG, cfg.log_level);
 	if (cfg.user && priv_lookup_user(cfg.user, &user, err, sizeof(err)))

@@ -26,7 +26,10 @@
  *
  * Half-close: when a source reaches EOF we shut down the destination's write
  * side only after every byte read has been written, and the relay ends only
- * when both directions have done so. A reset from a source counts as EOF (as
+ * when both directions have done so. A peer that never closes its side
+ * keeps a half-closed pair forever (docker-proxy's CLOSE_WAIT pile-ups);
+ * with a half-close timeout the pair is reset once it has been half-closed
+ * and without any event for that long. A reset from a source counts as EOF (as
  * docker-proxy does); a failed write ends the relay at once and resets both
  * sides, so no peer mistakes a truncated stream for a complete one.
  *
@@ -41,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 /* Rounds of fill+drain per wake-up before letting other connections run */
@@ -246,6 +250,27 @@ static void tcp_relay_arm(struct tcp_relay *r)
 	}
 }
 
+static void tcp_relay_idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcp_relay *r = arg;
+
+	(void)fd;
+	(void)what;
+	r->done(r, TCP_RELAY_IDLE, ETIMEDOUT, r->arg);
+}
+
+/* Half-closed: (re)start the idle clock. Return: 0, or -1 out of memory */
+static int tcp_relay_idle(struct tcp_relay *r)
+{
+	struct timeval tv = { (time_t)(r->half_close_ms / 1000),
+			      (suseconds_t)(r->half_close_ms % 1000) * 1000 };
+
+	if (!r->idle)
+		r->idle = evtimer_new(event_get_base(r->rd[0]),
+				      tcp_relay_idle_cb, r);
+	return r->idle ? evtimer_add(r->idle, &tv) : -1;
+}
+
 static void tcp_relay_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tcp_dir *d = arg;
@@ -272,6 +297,11 @@ static void tcp_relay_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (r->dir[0].shut && r->dir[1].shut) {
 		r->done(r, TCP_RELAY_CLOSED, 0, r->arg);
+		return;
+	}
+	if (r->half_close_ms && (r->dir[0].shut || r->dir[1].shut) &&
+	    tcp_relay_idle(r)) {
+		r->done(r, TCP_RELAY_ABORTED, ENOMEM, r->arg);
 		return;
 	}
 	tcp_relay_arm(r);
@@ -357,6 +387,8 @@ void tcp_relay_free(struct tcp_relay *r, bool reset)
 {
 	int i;
 
+	if (r->idle)
+		event_free(r->idle);
 	for (i = 0; i < 2; i++) {
 		if (r->rd[i])
 			event_free(r->rd[i]);

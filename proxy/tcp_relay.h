@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/queue.h>
 
 struct event;
@@ -22,6 +23,7 @@ enum tcp_relay_end {
 	TCP_RELAY_CLOSED = 0,	/* both directions finished cleanly */
 	TCP_RELAY_REFUSED,	/* connect to the container failed */
 	TCP_RELAY_ABORTED,	/* a write failed: both sides were reset */
+	TCP_RELAY_IDLE,		/* half-closed and idle too long: reset */
 };
 
 typedef void (*tcp_relay_done_fn)(struct tcp_relay *r, enum tcp_relay_end end,
@@ -63,6 +65,9 @@ struct tcp_dir {
  * @rd:		@rd[i] fires when @fd[i] is readable (feeds @dir[i])
  * @wr:		@wr[i] fires when @fd[i] is writable (drains @dir[1 - i])
  * @on:		which of @rd, @wr are armed: bit i for rd[i], 2 + i for wr[i]
+ * @idle:	half-close timer, made when one direction first ends
+ * @half_close_ms: once one direction has ended, end the relay (reset)
+ *		after this long without an event; 0: never
  * @connecting:	waiting for the container's connect to complete
  * @done:	called once when the relay ends; it must free the relay
  * @arg:	passed to @done
@@ -71,7 +76,8 @@ struct tcp_dir {
 struct tcp_relay {
 	int fd[2];
 	struct tcp_dir dir[2];
-	struct event *rd[2], *wr[2];
+	struct event *rd[2], *wr[2], *idle;
+	uint64_t half_close_ms;
 	unsigned on;
 	bool connecting;
 	tcp_relay_done_fn done;

@@ -55,6 +55,11 @@ static void tcp_server_done(struct tcp_relay *r, enum tcp_relay_end end,
 
 	if (end == TCP_RELAY_REFUSED)
 		tcp_server_refused(s, err);
+	else if (end == TCP_RELAY_IDLE)
+		log_debug("reset after %llu ms half-closed and idle: %llu "
+			  "bytes to the container, %llu back",
+			  (unsigned long long)s->half_close_ms,
+			  r->dir[0].bytes, r->dir[1].bytes);
 	else
 		log_debug("closed%s%s: %llu bytes to the container, %llu back",
 			  end == TCP_RELAY_ABORTED ? " with reset: " : "",
@@ -121,6 +126,7 @@ static int tcp_server_open(struct tcp_server *s, int cfd)
 			  tcp_server_done, s);
 	if (!r)
 		return ENOMEM;
+	r->half_close_ms = s->half_close_ms;
 	LIST_INSERT_HEAD(&s->relays, r, link);
 	s->nrelays++;
 	return 0;
@@ -179,12 +185,13 @@ static void tcp_server_accept(evutil_socket_t lfd, short what, void *arg)
  * @target:	container address
  * @target_len:	length of @target
  * @copy:	relays copy instead of splicing
+ * @half_close_ms: reset relays half-closed and idle this long (0: never)
  *
  * Return: 0, or -1 if out of memory
  */
 int tcp_server_init(struct tcp_server *s, struct event_base *base, int lfd,
 		    const union addr_sock *target, socklen_t target_len,
-		    bool copy)
+		    bool copy, uint64_t half_close_ms)
 {
 	memset(s, 0, sizeof(*s));
 	s->base = base;
@@ -192,6 +199,7 @@ int tcp_server_init(struct tcp_server *s, struct event_base *base, int lfd,
 	s->target = *target;
 	s->target_len = target_len;
 	s->copy = copy;
+	s->half_close_ms = half_close_ms;
 	/* Linux copies these options from a listener to the sockets it
 	 * accepts (and arms their keepalive timers): set them once here */
 	s->inherit = tcp_server_sockopts(lfd) == 0;

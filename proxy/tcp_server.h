@@ -3,6 +3,7 @@
 #define STRAIT_TCP_SERVER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/queue.h>
 
 #include "addr.h"
@@ -21,6 +22,7 @@ struct event_base;
  * @target:	container address and port
  * @target_len:	length of @target
  * @copy:	relays copy instead of splicing
+ * @half_close_ms: reset a half-closed relay idle this long (0: never)
  * @inherit:	accepted sockets inherit TCP_NODELAY and keepalive from the
  *		listener (set there once), so they need no setsockopt() each
  * @accept_ev:	readable listener
@@ -35,6 +37,7 @@ struct tcp_server {
 	union addr_sock target;
 	socklen_t target_len;
 	bool copy;
+	uint64_t half_close_ms;
 	bool inherit;
 	struct event *accept_ev, *pause_ev;
 	bool paused;
@@ -44,7 +47,7 @@ struct tcp_server {
 
 int tcp_server_init(struct tcp_server *s, struct event_base *base, int lfd,
 		    const union addr_sock *target, socklen_t target_len,
-		    bool copy);
+		    bool copy, uint64_t half_close_ms);
 void tcp_server_close(struct tcp_server *s);
 
 #endif

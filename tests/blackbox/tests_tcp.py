@@ -398,6 +398,81 @@ def fd4_wrong_socket(ctx):
 
 # ---- process life ----------------------------------------------------------
 
+# ---- half-closed connections ----------------------------------------------
+
+def _half_closed(ctx, **kw):
+    """A container that answers the client's request and its FIN, then
+    never closes its own side. Returns the client socket, its request sent
+    and closed, and an event that lets the container go."""
+    let_go = threading.Event()
+    ctx.sb.on_exit(let_go.set)
+
+    def handler(c):
+        recv_all(c)
+        c.sendall(b"answer")
+        let_go.wait(30)
+    port = free_port()
+    srv = HandlerServer("127.0.0.1", port, handler)
+    ctx.sb.on_exit(srv.close)
+    p = start(ctx, cport=port, **kw)
+    c = connect("127.0.0.1", p.hport, timeout=5)
+    c.sendall(b"request")
+    c.shutdown(socket.SHUT_WR)
+    return p, c
+
+
+def _read_to_end(c):
+    got = b""
+    try:
+        while True:
+            b = c.recv(100)
+            if not b:
+                return got, "eof"
+            got += b
+    except ConnectionResetError:
+        return got, "reset"
+
+
+@test(strait_only=True)
+def half_close_timeout_env(ctx):
+    """STRAIT_HALF_CLOSE_TIMEOUT (dockerd passes its environment): the pair
+    a container keeps half-open is reset once idle that long, so no
+    CLOSE_WAIT piles up; the client got every byte before the reset."""
+    p, c = _half_closed(ctx, env={"STRAIT_HALF_CLOSE_TIMEOUT": "300ms"})
+    try:
+        got, how = _read_to_end(c)
+    except socket.timeout:
+        raise AssertionError("still open after 5 s")
+    finally:
+        c.close()
+    check(got == b"answer" and how == "reset", "got %r, then %s"
+          % (got, how))
+    check(p.alive(), "proxy exited: %s" % p.stderr())
+    check("half-closed connections idle for 300 ms are reset" in
+          p.stderr(), "start-up line: %r" % p.stderr())
+
+
+@test()
+def half_close_kept_by_default(ctx):
+    """Without a timeout a half-closed pair stays open as long as the
+    container keeps its side (docker-proxy's behaviour, kept by default)."""
+    p, c = _half_closed(ctx)
+    c.settimeout(1.5)
+    got = b""
+    try:
+        while len(got) < 6:
+            b = c.recv(100)
+            check(b, "closed early after %r" % got)
+            got += b
+        c.recv(100)
+        raise AssertionError("closed, want still open")
+    except socket.timeout:
+        pass
+    finally:
+        c.close()
+    check(got == b"answer", "got %r" % got)
+
+
 # ---- port ranges: one process for many ports (strait only) ---------------
 
 # Each test has a namespace of its own: these ports are free there

@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (!cfg_parse(argc, argv, &cfg, err, sizeof(err)))
 		cfg_env(&cfg, argc > 1 ? argv[1] : NULL,
-			argc > 2 ? argv[2] : NULL, err, sizeof(err));
+			argc > 2 ? argv[2] : NULL, argc > 3 ? argv[3] : NULL,
+			err, sizeof(err));
 	free(buf);
 	return 0;
 }

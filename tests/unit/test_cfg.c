@@ -300,10 +300,10 @@ static void test_udp_settings(void **state)
 			 0);
 	assert_int_equal(c.udp_timeout_ms, CFG_UDP_TIMEOUT_MS);
 	assert_int_equal(c.udp_max_flows, CFG_UDP_MAX_FLOWS);
-	assert_int_equal(cfg_env(&c, "2m", "100", err, sizeof(err)), 0);
+	assert_int_equal(cfg_env(&c, "2m", "100", NULL, err, sizeof(err)), 0);
 	assert_int_equal(c.udp_timeout_ms, 120000);
 	assert_int_equal(c.udp_max_flows, 100);
-	assert_int_equal(cfg_env(&c, NULL, "", err, sizeof(err)), 0);
+	assert_int_equal(cfg_env(&c, NULL, "", NULL, err, sizeof(err)), 0);
 	assert_int_equal(c.udp_timeout_ms, 120000);
 
 	assert_int_equal(PARSE(&c, err, "-udp-timeout=300ms", "-udp-max-flows",
@@ -311,7 +311,7 @@ static void test_udp_settings(void **state)
 			       "-container-ip", "10.0.0.2", "-container-port",
 			       "53"),
 			 0);
-	assert_int_equal(cfg_env(&c, "2m", "100", err, sizeof(err)), 0);
+	assert_int_equal(cfg_env(&c, "2m", "100", NULL, err, sizeof(err)), 0);
 	assert_int_equal(c.udp_timeout_ms, 300);
 	assert_int_equal(c.udp_max_flows, 1000);
 
@@ -326,12 +326,49 @@ static void test_udp_settings(void **state)
 			       "-container-ip", "10.0.0.2", "-container-port",
 			       "53"),
 			 0);
-	assert_int_equal(cfg_env(&c, "forever", NULL, err, sizeof(err)), -1);
+	assert_int_equal(cfg_env(&c, "forever", NULL, NULL, err, sizeof(err)),
+			 -1);
 	assert_string_equal(err, "invalid STRAIT_UDP_TIMEOUT \"forever\" "
 				 "(want e.g. 90s, 500ms, 2m)");
-	assert_int_equal(cfg_env(&c, NULL, "lots", err, sizeof(err)), -1);
+	assert_int_equal(cfg_env(&c, NULL, "lots", NULL, err, sizeof(err)), -1);
 	assert_string_equal(err, "invalid STRAIT_UDP_MAX_FLOWS \"lots\" "
 				 "(want 1-1000000)");
+}
+
+/* Off unless asked; a flag beats the environment; "0" means never */
+static void test_half_close(void **state)
+{
+	struct cfg c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&c, err, "-host-ip", "::", "-host-port", "80",
+			       "-container-ip", "10.0.0.2", "-container-port",
+			       "80"),
+			 0);
+	assert_int_equal(c.half_close_ms, 0);
+	assert_int_equal(cfg_env(&c, NULL, NULL, "10m", err, sizeof(err)), 0);
+	assert_int_equal(c.half_close_ms, 600000);
+	assert_int_equal(cfg_env(&c, NULL, NULL, "later", err, sizeof(err)),
+			 -1);
+	assert_string_equal(err, "invalid STRAIT_HALF_CLOSE_TIMEOUT \"later\" "
+				 "(want e.g. 10m, 90s, or 0 for never)");
+
+	assert_int_equal(PARSE(&c, err, "--half-close-timeout=0", "-host-ip",
+			       "::", "-host-port", "80", "-container-ip",
+			       "10.0.0.2", "-container-port", "80"),
+			 0);
+	assert_int_equal(cfg_env(&c, NULL, NULL, "10m", err, sizeof(err)), 0);
+	assert_int_equal(c.half_close_ms, 0);
+	assert_int_equal(PARSE(&c, err, "-half-close-timeout", "250ms",
+			       "-host-ip", "::", "-host-port", "80",
+			       "-container-ip", "10.0.0.2", "-container-port",
+			       "80"),
+			 0);
+	assert_int_equal(c.half_close_ms, 250);
+	assert_int_equal(PARSE(&c, err, "-half-close-timeout", "-1s"), -1);
+	assert_string_equal(err, "invalid -half-close-timeout \"-1s\" (want "
+				 "e.g. 10m, 90s, or 0 for never)");
 }
 
 int main(void)
@@ -345,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_port_range),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_udp_settings),
+		cmocka_unit_test(test_half_close),
 	};
 
 	return cmocka_run_group_tests_name("cfg", tests, NULL, NULL);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "tcp_relay.h"
@@ -326,6 +327,47 @@ static void test_bulk_switches_to_splice(void **state)
 	assert_int_equal(f->r->dir[1].pipe[0], -1);
 }
 
+/* Run the loop until the relay ends, for at most about @ms */
+static void run_until_ended(struct fixture *f, int ms)
+{
+	struct timeval tick = { 0, 10000 };
+	int i;
+
+	for (i = 0; i < ms / 10 && !f->ended; i++) {
+		event_base_loopexit(f->base, &tick);
+		event_base_dispatch(f->base);
+	}
+}
+
+/*
+ * The client closes its side, the container never closes its own: with a
+ * half-close timeout the pair is reset once nothing has moved for that
+ * long; bytes moving meanwhile put it off. Without one (the other tests)
+ * it stays open.
+ */
+static void test_half_close_timeout(void **state)
+{
+	struct fixture *f = *state;
+
+	f->r->half_close_ms = 200;
+	put(f->cl, "request");
+	shutdown(f->cl, SHUT_WR);
+	spin(f);
+	expect(f->sv, "request");
+	expect_eof(f->sv);
+	assert_non_null(f->r->idle);
+	assert_int_equal(f->ended, 0);
+	/* the container still talks: every event restarts the clock */
+	put(f->sv, "part one");
+	spin(f);
+	expect(f->cl, "part one");
+	assert_int_equal(f->ended, 0);
+	/* and then says nothing more */
+	run_until_ended(f, 5000);
+	assert_int_equal(f->ended, 1);
+	assert_int_equal(f->end, TCP_RELAY_IDLE);
+}
+
 /* The server vanishes: the next write fails and the relay resets both */
 static void test_abort_on_write_error(void **state)
 {
@@ -381,6 +423,7 @@ int main(void)
 		BOTH(test_bulk_switches_to_splice),
 		BOTH(test_abort_on_write_error),
 		BOTH(test_out_of_memory_resets),
+		BOTH(test_half_close_timeout),
 	};
 
 	return cmocka_run_group_tests_name("tcp_relay", tests, NULL, NULL);
