@@ -7,7 +7,8 @@
  * the admin's FORWARD / INPUT / POSTROUTING to our own chains can accept,
  * which an accept in a separate nft table cannot. Each table (filter, nat)
  * is restored as its own transaction; if a later step fails, everything
- * that went in is taken out again.
+ * that went in is taken out again. IPv6 (--ipv6, or an IPv6 --publish)
+ * gets the same filter chains through ip6tables; there is no IPv6 nat.
  */
 #include "ipt.h"
 
@@ -97,75 +98,133 @@ int ipt_run(const char *const argv[], const char *input, char *err,
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+/* The commands of one family */
+struct ipt_fam {
+	const char *ipt, *restore;
+};
+
+static const struct ipt_fam ipt_v4 = { "iptables", "iptables-restore" };
+static const struct ipt_fam ipt_v6 = { "ip6tables", "ip6tables-restore" };
+
 struct ipt_jump {
 	const char *table, *from, *to;
 };
 
+/* IPv6 has the filter entries only: the first two */
 static const struct ipt_jump ipt_jumps[] = {
 	{ "filter", "FORWARD", RULES_CHAIN_FWD },
 	{ "filter", "INPUT", RULES_CHAIN_IN },
 	{ "nat", "POSTROUTING", RULES_CHAIN_POST },
 };
 
-static int ipt_jump(const struct ipt_jump *j, const char *op, char *err,
-		    size_t errlen)
+static size_t ipt_njumps(const struct ipt_fam *f)
 {
-	const char *argv[] = { "iptables",	 "-w",	      IPT_WAIT,
-			 "-t",		 j->table, op,
-			 j->from, "-j",	      j->to,
-			 NULL };
+	return f == &ipt_v6 ? 2 : sizeof(ipt_jumps) / sizeof(ipt_jumps[0]);
+}
+
+static int ipt_jump(const struct ipt_fam *f, const struct ipt_jump *j,
+		    const char *op, char *err, size_t errlen)
+{
+	const char *argv[] = { f->ipt, "-w", IPT_WAIT, "-t", j->table,
+			       op,     j->from, "-j", j->to, NULL };
 
 	return ipt_run(argv, NULL, err, errlen);
 }
 
-static int ipt_restore(const char *text, char *err, size_t errlen)
+static int ipt_restore(const struct ipt_fam *f, const char *text, char *err,
+		       size_t errlen)
 {
-	const char *argv[] = { "iptables-restore", "-w", IPT_WAIT, "--noflush",
-			 NULL };
+	const char *argv[] = { f->restore, "-w", IPT_WAIT, "--noflush", NULL };
 
 	return ipt_run(argv, text, err, errlen);
 }
 
+static int ipt_jumps_in(const struct ipt_fam *f, char *err, size_t errlen)
+{
+	char ignored[256];
+	size_t i;
+
+	for (i = 0; i < ipt_njumps(f); i++) {
+		if (ipt_jump(f, &ipt_jumps[i], "-C", ignored,
+			     sizeof(ignored)) &&
+		    ipt_jump(f, &ipt_jumps[i], "-I", err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
 /**
  * ipt_up() - our chains' contents, then the jumps that are missing
- * @filter:	filter table text (rules_ipt_filter)
- * @nat:	nat table text (rules_ipt_nat)
+ * @filter:	IPv4 filter table text (rules_ipt_filter)
+ * @nat:	IPv4 nat table text (rules_ipt_nat)
+ * @filter6:	IPv6 filter table text, or NULL for IPv4 only
  * @err:	one-line message on failure
  * @errlen:	size of @err
  *
  * Return: 0, or -1 with @err set, and everything this added taken out
  */
-int ipt_up(const char *filter, const char *nat, char *err, size_t errlen)
+int ipt_up(const char *filter, const char *nat, const char *filter6,
+	   char *err, size_t errlen)
 {
 	char ignored[256];
-	size_t i;
 
-	if (ipt_restore(filter, err, errlen))
+	if (ipt_restore(&ipt_v4, filter, err, errlen) ||
+	    ipt_restore(&ipt_v4, nat, err, errlen) ||
+	    ipt_jumps_in(&ipt_v4, err, errlen))
 		goto undo;
-	if (ipt_restore(nat, err, errlen))
+	if (filter6 && (ipt_restore(&ipt_v6, filter6, err, errlen) ||
+			ipt_jumps_in(&ipt_v6, err, errlen)))
 		goto undo;
-	for (i = 0; i < sizeof(ipt_jumps) / sizeof(ipt_jumps[0]); i++) {
-		if (ipt_jump(&ipt_jumps[i], "-C", ignored, sizeof(ignored)) &&
-		    ipt_jump(&ipt_jumps[i], "-I", err, errlen))
-			goto undo;
-	}
 	return 0;
 undo:
 	ipt_down(ignored, sizeof(ignored));
 	return -1;
 }
 
-static void ipt_chain(const char *table, const char *op, const char *chain)
+static void ipt_chain(const struct ipt_fam *f, const char *table,
+		      const char *op, const char *chain)
 {
 	char ignored[256];
-	const char *argv[] = { "iptables",	"-w", IPT_WAIT,	       "-t",
-			 table, op, chain, NULL };
+	const char *argv[] = { f->ipt, "-w", IPT_WAIT, "-t", table,
+			       op,     chain, NULL };
 
 	ipt_run(argv, NULL, ignored, sizeof(ignored));
 }
 
+/* Return: 0, or -1 if a chain of ours is still there afterwards */
+static int ipt_down_fam(const struct ipt_fam *f, char *err, size_t errlen)
+{
+	char ignored[256];
+	size_t i;
+	int guard;
+
+	for (i = 0; i < ipt_njumps(f); i++) {
+		/* delete every copy, but never loop forever */
+		for (guard = 0; guard < 16; guard++) {
+			if (ipt_jump(f, &ipt_jumps[i], "-D", ignored,
+				     sizeof(ignored)))
+				break;
+		}
+		ipt_chain(f, ipt_jumps[i].table, "-F", ipt_jumps[i].to);
+		ipt_chain(f, ipt_jumps[i].table, "-X", ipt_jumps[i].to);
+	}
+	for (i = 0; i < ipt_njumps(f); i++) {
+		const char *argv[] = { f->ipt, "-w", IPT_WAIT, "-t",
+				       ipt_jumps[i].table, "-S",
+				       ipt_jumps[i].to, NULL };
+
+		if (!ipt_run(argv, NULL, ignored, sizeof(ignored)))
+			return snprintf(err, errlen,
+					"%s: chain %s still present", f->ipt,
+					ipt_jumps[i].to),
+			       -1;
+	}
+	return 0;
+}
+
 /**
- * ipt_down() - remove our jumps and chains; nothing there is no error
+ * ipt_down() - remove our jumps and chains, IPv4 and IPv6; nothing there
+ * is no error
  * @err:	one-line message on failure
  * @errlen:	size of @err
  *
@@ -173,30 +232,9 @@ static void ipt_chain(const char *table, const char *op, const char *chain)
  */
 int ipt_down(char *err, size_t errlen)
 {
-	char ignored[256];
-	size_t i;
-	int guard;
+	int rc4 = ipt_down_fam(&ipt_v4, err, errlen);
 
-	for (i = 0; i < sizeof(ipt_jumps) / sizeof(ipt_jumps[0]); i++) {
-		/* delete every copy, but never loop forever */
-		for (guard = 0; guard < 16; guard++) {
-			if (ipt_jump(&ipt_jumps[i], "-D", ignored,
-				     sizeof(ignored)))
-				break;
-		}
-		ipt_chain(ipt_jumps[i].table, "-F", ipt_jumps[i].to);
-		ipt_chain(ipt_jumps[i].table, "-X", ipt_jumps[i].to);
-	}
-	for (i = 0; i < sizeof(ipt_jumps) / sizeof(ipt_jumps[0]); i++) {
-		const char *argv[] = { "iptables", "-w", IPT_WAIT, "-t",
-				 ipt_jumps[i].table, "-S",
-				 ipt_jumps[i].to, NULL };
-
-		if (!ipt_run(argv, NULL, ignored, sizeof(ignored)))
-			return snprintf(err, errlen,
-					"iptables: chain %s still present",
-					ipt_jumps[i].to),
-			       -1;
-	}
-	return 0;
+	if (ipt_down_fam(&ipt_v6, err, errlen))
+		return -1;
+	return rc4;
 }

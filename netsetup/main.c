@@ -88,22 +88,11 @@ static size_t main_items(const struct args *a, struct sysctl_item *it)
 static void main_check_input(struct args *a)
 {
 	char err[256];
-	size_t i;
 
 	if (a->cmd != ARGS_DOWN &&
 	    (valid_ifname_exists(a->bridge, err, sizeof(err)) ||
 	     valid_ifname_exists(a->uplink, err, sizeof(err))))
 		main_die(2, err);
-	if (a->backend == ARGS_IPTABLES) {
-		for (i = 0; i < a->npublish; i++) {
-			if (a->publish[i].ip.family != AF_INET)
-				a->ipv6 = true;
-		}
-		if (a->ipv6)
-			main_die(2, "the iptables backend handles IPv4 only: "
-				    "use --backend nft for --ipv6 and IPv6 "
-				    "--publish");
-	}
 	if (a->cmd != ARGS_DOWN && !a->have_subnet &&
 	    main_bridge_subnet(a->bridge, &a->subnet)) {
 		snprintf(err, sizeof(err), "bridge %s has no IPv4 address: "
@@ -140,12 +129,34 @@ static void main_preflight(const struct args *a)
 	}
 }
 
+/*
+ * The iptables-restore texts: IPv4 filter and nat (@t4, @nat), and the
+ * IPv6 filter (@t6) where IPv6 is forwarded (--ipv6) or published; @t4 and
+ * @t6 hold RULES_MAX bytes. Return: 1 with @t6 filled, 0 without, -1 if
+ * the rules do not fit
+ */
+static int main_ipt_texts(const struct args *a, const struct rules_in *in,
+			  char *t4, char *nat, size_t natlen, char *t6)
+{
+	bool v6 = a->ipv6;
+	size_t i;
+
+	for (i = 0; i < a->npublish; i++)
+		v6 |= a->publish[i].ip.family == AF_INET6;
+	if (rules_ipt_filter(in, AF_INET, t4, RULES_MAX) ||
+	    rules_ipt_nat(in, nat, natlen) ||
+	    (v6 && rules_ipt_filter(in, AF_INET6, t6, RULES_MAX)))
+		return -1;
+	return v6;
+}
+
 static int main_rules(const struct args *a, bool up, bool dry, char *err,
 		      size_t errlen)
 {
-	static char text[RULES_MAX], nat[1024];
+	static char text[RULES_MAX], text6[RULES_MAX], nat[1024];
 	struct rules_in in = { a->bridge, a->uplink, &a->subnet, a->publish,
 			       a->npublish, a->ipv6 };
+	int v6;
 
 	if (!up) {
 		char ignored[256];
@@ -165,10 +176,10 @@ static int main_rules(const struct args *a, bool up, bool dry, char *err,
 			return snprintf(err, errlen, "rules too long"), -1;
 		return nft_apply(text, dry, err, errlen);
 	}
-	if (rules_ipt_filter(&in, text, sizeof(text)) ||
-	    rules_ipt_nat(&in, nat, sizeof(nat)))
+	v6 = main_ipt_texts(a, &in, text, nat, sizeof(nat), text6);
+	if (v6 < 0)
 		return snprintf(err, errlen, "rules too long"), -1;
-	return ipt_up(text, nat, err, errlen);
+	return ipt_up(text, nat, v6 ? text6 : NULL, err, errlen);
 }
 
 static const char *main_state_dir(void)
@@ -269,7 +280,7 @@ static int main_down(const struct args *a)
 
 static int main_check(const struct args *a)
 {
-	static char text[RULES_MAX], nat[1024];
+	static char text[RULES_MAX], text6[RULES_MAX], nat[1024];
 	struct rules_in in = { a->bridge, a->uplink, &a->subnet, a->publish,
 			       a->npublish, a->ipv6 };
 	struct sysctl_item want[SYSCTL_MAX_ITEMS];
@@ -288,10 +299,13 @@ static int main_check(const struct args *a)
 			main_die(1, "rules too long");
 		printf("%s", text);
 	} else {
-		if (rules_ipt_filter(&in, text, sizeof(text)) ||
-		    rules_ipt_nat(&in, nat, sizeof(nat)))
+		int v6 = main_ipt_texts(a, &in, text, nat, sizeof(nat), text6);
+
+		if (v6 < 0)
 			main_die(1, "rules too long");
-		printf("%s%s", text, nat);
+		printf("# iptables-restore --noflush\n%s%s", text, nat);
+		if (v6)
+			printf("# ip6tables-restore --noflush\n%s", text6);
 	}
 	rs = nft_ruleset();
 	if (rs && nft_drop_policies(rs, a->backend == ARGS_IPTABLES, drops,

@@ -165,16 +165,20 @@ int rules_nft_down(char *buf, size_t len)
 
 /**
  * rules_ipt_filter() - the filter table for iptables-restore --noflush
- * @in:		what to build (IPv4 only)
+ * @in:		what to build
+ * @family:	AF_INET (iptables-restore) or AF_INET6 (ip6tables-restore)
  * @buf:	output
  * @len:	size of @buf
  *
  * Declaring our chains empties them, so this replaces their contents; the
- * jumps from FORWARD and INPUT are added apart, only where missing.
+ * jumps from FORWARD and INPUT are added apart, only where missing. The
+ * forward rules name interfaces only, the same for both families; the
+ * input accepts are those of @family's published addresses.
  *
- * Return: 0, or -1 if @buf is too small or a publish is IPv6
+ * Return: 0, or -1 if @buf is too small
  */
-int rules_ipt_filter(const struct rules_in *in, char *buf, size_t len)
+int rules_ipt_filter(const struct rules_in *in, int family, char *buf,
+		     size_t len)
 {
 	struct rules_buf b = { buf, len, 0, false };
 	const char *br = in->bridge, *up = in->uplink;
@@ -194,13 +198,15 @@ int rules_ipt_filter(const struct rules_in *in, char *buf, size_t len)
 		const struct valid_publish *p = &in->publish[i];
 		const char *pr = rules_proto(p->ipproto);
 
-		if (p->ip.family != AF_INET ||
-		    addr_format_ip(&p->ip, ip, sizeof(ip)))
+		if (p->ip.family != family)
+			continue;
+		if (addr_format_ip(&p->ip, ip, sizeof(ip)))
 			return -1;
-		rules_add(&b, "-A " RULES_CHAIN_IN " -d %s/32 -p %s -m "
+		rules_add(&b, "-A " RULES_CHAIN_IN " -d %s/%u -p %s -m "
 			      "conntrack --ctstate NEW -m %s --dport %s "
 			      "-j ACCEPT\n",
-			  ip, pr, pr, rules_ports(p, ':', port));
+			  ip, family == AF_INET ? 32U : 128U, pr, pr,
+			  rules_ports(p, ':', port));
 	}
 	rules_add(&b, "COMMIT\n");
 	return rules_done(&b);

@@ -31,7 +31,8 @@ struct rules_in {
 
 int rules_nft_up(const struct rules_in *in, char *buf, size_t len);
 int rules_nft_down(char *buf, size_t len);
-int rules_ipt_filter(const struct rules_in *in, char *buf, size_t len);
+int rules_ipt_filter(const struct rules_in *in, int family, char *buf,
+		     size_t len);
 int rules_ipt_nat(const struct rules_in *in, char *buf, size_t len);
 
 #endif

@@ -115,7 +115,11 @@ def main():
             signal.alarm(0)
         secs = time.monotonic() - start
         known = t.dp_fails if a.docker_proxy else None
-        if err is None and not known:
+        flaky = t.dp_flaky if a.docker_proxy else None
+        if err is not None and flaky:
+            print("XFAIL %s: known docker-proxy race: %s" % (t.name, flaky))
+            passed += 1
+        elif err is None and not known:
             print("PASS  %s (%.1fs)" % (t.name, secs))
             passed += 1
         elif err is not None and known:

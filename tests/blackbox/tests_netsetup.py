@@ -297,6 +297,42 @@ def netsetup_exec_unprivileged_proxy(ctx):
 
 
 @test(netsetup=True)
+def netsetup_iptables_ipv6(ctx):
+    """--backend iptables --ipv6: the same forward chain through ip6tables
+    (the outside cannot route into the bridge over IPv6 either), an IPv6
+    publish accepted on input, force_forwarding on the two interfaces only;
+    down removes both families' chains and restores the sysctls."""
+    t = Topo(ctx)
+    if not os.path.exists("/proc/sys/net/ipv6/conf/br0/force_forwarding"):
+        return  # netsetup_ipv6_force_forwarding covers the refusal
+    before = sysctls()
+    t.netsetup("up", "--backend", "iptables", "--ipv6", *UP, "--publish",
+               "udp:[2001:db8::1]:53")
+    fwd6 = sh("ip6tables", "-S", "STRAIT-FWD").stdout
+    for rule in ("-A STRAIT-FWD -o br0 -j DROP",
+                 "-A STRAIT-FWD -i br0 -j DROP",
+                 "-A STRAIT-FWD -i br0 -o eth0 -j ACCEPT"):
+        check(rule in fwd6, "ip6tables STRAIT-FWD lacks %r:\n%s"
+              % (rule, fwd6))
+    in6 = sh("ip6tables", "-S", "STRAIT-IN").stdout
+    check("-d 2001:db8::1/128 -p udp" in in6 and "--dport 53" in in6,
+          "ip6tables STRAIT-IN: %r" % in6)
+    check("198.51.100.1" not in in6, "an IPv4 publish in ip6tables")
+    check("-j STRAIT-FWD" in sh("ip6tables", "-S", "FORWARD").stdout,
+          "no jump from the IPv6 FORWARD chain")
+    check("2001:db8::1" not in sh("iptables", "-S", "STRAIT-IN").stdout,
+          "an IPv6 publish in iptables")
+    check(read("/proc/sys/net/ipv6/conf/br0/force_forwarding") == "1",
+          "force_forwarding not set")
+    check(read("/proc/sys/net/ipv6/conf/all/forwarding") == "0",
+          "IPv6 all.forwarding turned on")
+    t.netsetup("down", "--bridge", "br0", "--uplink", "eth0")
+    check("STRAIT" not in sh("ip6tables-save").stdout, "IPv6 chains left")
+    check("STRAIT" not in sh("iptables-save").stdout, "IPv4 chains left")
+    check(sysctls() == before, "down did not restore the sysctls")
+
+
+@test(netsetup=True)
 def netsetup_exec_port_range(ctx):
     """A published range: one input rule for it, and exec hands one socket
     per port (fds 4, 5, 6) to a single unprivileged strait-proxy."""
@@ -385,7 +421,9 @@ def netsetup_hostile_input(ctx):
          'tcp:198.51.100.1";drop:80'],
         ["--bridge", "br0", "--uplink", "eth0", "--backend", "pf"],
         ["--bridge", "br0", "--uplink", "eth0", "--backend", "iptables",
-         "--ipv6"],
+         "--publish", "tcp:[2001:0db8::1]:80"],
+        ["--bridge", "br0", "--uplink", "eth0", "--publish",
+         "udp:198.51.100.1:90-80"],
     ]
     for args in cases:
         for cmd in ("up", "check"):

@@ -8,7 +8,7 @@ import time
 
 from sandbox import free_port
 from servers import UdpEcho
-from tests_tcp import check, start, test
+from tests_tcp import DP_SIGNAL_RACE, check, start, test
 
 
 def udp_echo(ctx, host="127.0.0.1", reply=True, port=None):
@@ -212,7 +212,7 @@ def udp_10000_clients_table_1000(ctx):
           % p.stderr()[-500:])
 
 
-@test()
+@test(dp_flaky=DP_SIGNAL_RACE)
 def udp_sigint_exits_0(ctx):
     srv, cport = udp_echo(ctx)
     p = ustart(ctx, cport=cport)

@@ -114,18 +114,45 @@ static void test_ipt_spec(void **state)
 			  "MASQUERADE\n"
 			  "COMMIT\n";
 	struct rules_in in = spec_in();
-	char buf[4096], err[128];
+	char buf[4096];
 
 	(void)state;
-	assert_int_equal(rules_ipt_filter(&in, buf, sizeof(buf)), 0);
+	assert_int_equal(rules_ipt_filter(&in, AF_INET, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, filter);
 	assert_int_equal(rules_ipt_nat(&in, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, nat);
-	/* IPv6 is not iptables' (IPv4) business: refused, not half-written */
-	assert_int_equal(valid_publish("tcp:[2001:db8::1]:80", &pub[0], err,
+}
+
+/* ip6tables: the same forward chain, the IPv6 publishes only, /128 */
+static void test_ipt_ipv6(void **state)
+{
+	const char *filter6 =
+		"*filter\n"
+		":STRAIT-FWD - [0:0]\n"
+		":STRAIT-IN - [0:0]\n"
+		"-A STRAIT-FWD -i eth0 -o docker0 -m conntrack --ctstate "
+		"RELATED,ESTABLISHED -j ACCEPT\n"
+		"-A STRAIT-FWD -i docker0 -o eth0 -j ACCEPT\n"
+		"-A STRAIT-FWD -i docker0 -o docker0 -j ACCEPT\n"
+		"-A STRAIT-FWD -o docker0 -j DROP\n"
+		"-A STRAIT-FWD -i docker0 -j DROP\n"
+		"-A STRAIT-IN -d 2001:db8::1/128 -p udp -m conntrack --ctstate "
+		"NEW -m udp --dport 53 -j ACCEPT\n"
+		"COMMIT\n";
+	struct rules_in in = spec_in();
+	char buf[4096], err[128];
+
+	(void)state;
+	assert_int_equal(valid_publish("udp:[2001:db8::1]:53", &pub[1], err,
 				       sizeof(err)),
 			 0);
-	assert_int_equal(rules_ipt_filter(&in, buf, sizeof(buf)), -1);
+	in.npublish = 2;
+	assert_int_equal(rules_ipt_filter(&in, AF_INET6, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, filter6);
+	/* and the IPv4 text keeps only the IPv4 publish */
+	assert_int_equal(rules_ipt_filter(&in, AF_INET, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "-d 192.0.2.11/32 -p tcp"));
+	assert_null(strstr(buf, "2001:db8::1"));
 }
 
 /* A range of ports is one rule: nft writes it FIRST-LAST, iptables
@@ -142,7 +169,7 @@ static void test_port_range(void **state)
 	assert_int_equal(rules_nft_up(&in, buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "\t\tip daddr 192.0.2.11 udp dport "
 				    "10000-10999 ct state new accept\n"));
-	assert_int_equal(rules_ipt_filter(&in, buf, sizeof(buf)), 0);
+	assert_int_equal(rules_ipt_filter(&in, AF_INET, buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "-A STRAIT-IN -d 192.0.2.11/32 -p udp -m "
 				    "conntrack --ctstate NEW -m udp --dport "
 				    "10000:10999 -j ACCEPT\n"));
@@ -155,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_nft_inet),
 		cmocka_unit_test(test_nft_down),
 		cmocka_unit_test(test_ipt_spec),
+		cmocka_unit_test(test_ipt_ipv6),
 		cmocka_unit_test(test_port_range),
 	};
 
