@@ -93,18 +93,22 @@ static void test_nft_down(void **state)
 				 "delete table inet strait\n");
 }
 
+/* Our two chains and the forward rules, the same for both families */
+#define IPT_FILTER_HEAD                                                      \
+	"*filter\n"                                                          \
+	":STRAIT-FWD - [0:0]\n"                                              \
+	":STRAIT-IN - [0:0]\n"                                               \
+	"-A STRAIT-FWD -i eth0 -o docker0 -m conntrack --ctstate "            \
+	"RELATED,ESTABLISHED -j ACCEPT\n"                                     \
+	"-A STRAIT-FWD -i docker0 -o eth0 -j ACCEPT\n"                        \
+	"-A STRAIT-FWD -i docker0 -o docker0 -j ACCEPT\n"                     \
+	"-A STRAIT-FWD -o docker0 -j DROP\n"                                  \
+	"-A STRAIT-FWD -i docker0 -j DROP\n"
+
 static void test_ipt_spec(void **state)
 {
 	const char *filter =
-		"*filter\n"
-		":STRAIT-FWD - [0:0]\n"
-		":STRAIT-IN - [0:0]\n"
-		"-A STRAIT-FWD -i eth0 -o docker0 -m conntrack --ctstate "
-		"RELATED,ESTABLISHED -j ACCEPT\n"
-		"-A STRAIT-FWD -i docker0 -o eth0 -j ACCEPT\n"
-		"-A STRAIT-FWD -i docker0 -o docker0 -j ACCEPT\n"
-		"-A STRAIT-FWD -o docker0 -j DROP\n"
-		"-A STRAIT-FWD -i docker0 -j DROP\n"
+		IPT_FILTER_HEAD
 		"-A STRAIT-IN -d 192.0.2.11/32 -p tcp -m conntrack --ctstate "
 		"NEW -m tcp --dport 8000 -j ACCEPT\n"
 		"COMMIT\n";
@@ -127,15 +131,7 @@ static void test_ipt_spec(void **state)
 static void test_ipt_ipv6(void **state)
 {
 	const char *filter6 =
-		"*filter\n"
-		":STRAIT-FWD - [0:0]\n"
-		":STRAIT-IN - [0:0]\n"
-		"-A STRAIT-FWD -i eth0 -o docker0 -m conntrack --ctstate "
-		"RELATED,ESTABLISHED -j ACCEPT\n"
-		"-A STRAIT-FWD -i docker0 -o eth0 -j ACCEPT\n"
-		"-A STRAIT-FWD -i docker0 -o docker0 -j ACCEPT\n"
-		"-A STRAIT-FWD -o docker0 -j DROP\n"
-		"-A STRAIT-FWD -i docker0 -j DROP\n"
+		IPT_FILTER_HEAD
 		"-A STRAIT-IN -d 2001:db8::1/128 -p udp -m conntrack --ctstate "
 		"NEW -m udp --dport 53 -j ACCEPT\n"
 		"COMMIT\n";
