@@ -47,6 +47,25 @@ def remove_stale():
             subprocess.run(["ip", "netns", "del", name], timeout=10)
 
 
+def _wait_routable(addrs, secs=5):
+    """The kernel installs an IPv6 address's local route a moment after
+    `ip addr add` returns (even with nodad): until then a connect there
+    fails with ENETUNREACH. Wait until a route lookup finds each."""
+    deadline = time.monotonic() + secs
+    for a in addrs:
+        while True:
+            s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            try:
+                s.connect((a, 9))  # a route lookup; nothing is sent
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+            finally:
+                s.close()
+
+
 class Sandbox:
     """A fresh namespace with lo up and two IPv6 documentation addresses."""
 
@@ -70,6 +89,7 @@ class Sandbox:
             _ip("link", "set", "lo", "up")
             for a in ("2001:db8::1/128", "2001:db8::2/128"):
                 _ip("-6", "addr", "add", a, "dev", "lo", "nodad")
+            _wait_routable(("2001:db8::1", "2001:db8::2"))
         except BaseException:
             self.__exit__(None, None, None)
             raise
