@@ -27,6 +27,19 @@ static struct rules_in spec_in(void)
 	return in;
 }
 
+/* The spec's input plus an IPv6 publish */
+static struct rules_in spec_in_v6(void)
+{
+	struct rules_in in = spec_in();
+	char err[128];
+
+	assert_int_equal(valid_publish("udp:[2001:db8::1]:53", &pub[1], err,
+				       sizeof(err)),
+			 0);
+	in.npublish = 2;
+	return in;
+}
+
 static void test_nft_spec(void **state)
 {
 	const char *want =
@@ -64,14 +77,10 @@ static void test_nft_spec(void **state)
 
 static void test_nft_inet(void **state)
 {
-	struct rules_in in = spec_in();
-	char buf[4096], err[128];
+	struct rules_in in = spec_in_v6();
+	char buf[4096];
 
 	(void)state;
-	assert_int_equal(valid_publish("udp:[2001:db8::1]:53", &pub[1], err,
-				       sizeof(err)),
-			 0);
-	in.npublish = 2;
 	assert_int_equal(rules_nft_up(&in, buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "table inet strait {\n"));
 	assert_non_null(strstr(buf, "\t\tip6 daddr 2001:db8::1 udp dport 53 "
@@ -135,14 +144,10 @@ static void test_ipt_ipv6(void **state)
 		"-A STRAIT-IN -d 2001:db8::1/128 -p udp -m conntrack --ctstate "
 		"NEW -m udp --dport 53 -j ACCEPT\n"
 		"COMMIT\n";
-	struct rules_in in = spec_in();
-	char buf[4096], err[128];
+	struct rules_in in = spec_in_v6();
+	char buf[4096];
 
 	(void)state;
-	assert_int_equal(valid_publish("udp:[2001:db8::1]:53", &pub[1], err,
-				       sizeof(err)),
-			 0);
-	in.npublish = 2;
 	assert_int_equal(rules_ipt_filter(&in, AF_INET6, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, filter6);
 	/* and the IPv4 text keeps only the IPv4 publish */
