@@ -29,6 +29,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -97,6 +98,25 @@ static int listener_sockopts(int fd, int ipproto, int family)
 		return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
 				  sizeof(one));
 	return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+}
+
+/**
+ * listener_raise_nofile() - soft RLIMIT_NOFILE up to the hard limit, as Go
+ * does at start: a range of ports needs a socket each, and a busy proxy
+ * two per connection
+ *
+ * Return: 0, or -1 with errno set
+ */
+int listener_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return -1;
+	if (rl.rlim_cur >= rl.rlim_max)
+		return 0;
+	rl.rlim_cur = rl.rlim_max;
+	return setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 static int listener_getint(int fd, int level, int name, int *v)

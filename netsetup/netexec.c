@@ -38,6 +38,10 @@ int netexec_run(const struct args *a, char *err, size_t errlen)
 
 	if (priv_lookup_user(a->user, &user, err, errlen))
 		return -1;
+	/* n sockets, each moved above fd 4 + n: more than a soft limit of
+	 * 1024 allows for a large range (if this fails, a bind that runs out
+	 * of fds says so) */
+	listener_raise_nofile();
 	fds = calloc(n, sizeof(*fds));
 	if (!fds)
 		return snprintf(err, errlen, "out of memory"), -1;

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cfg.h"
@@ -36,17 +35,6 @@ static void __attribute__((noreturn)) main_fail(int code, const char *msg)
 	fprintf(stderr, PROG ": %s\n", msg);
 	ready_fail(main_ready_fd, msg);
 	exit(code);
-}
-
-static void main_raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= rl.rlim_max)
-		return;
-	rl.rlim_cur = rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl))
-		log_warn("setrlimit(RLIMIT_NOFILE): %s", strerror(errno));
 }
 
 /**
@@ -234,7 +222,8 @@ int main(int argc, char *argv[])
 	if (cfg.user && priv_lookup_user(cfg.user, &user, err, sizeof(err)))
 		main_fail(2, err);
 
-	main_raise_nofile();
+	if (listener_raise_nofile())
+		log_warn("setrlimit(RLIMIT_NOFILE): %s", strerror(errno));
 	lfds = calloc(cfg.nports, sizeof(*lfds));
 	srv = calloc(cfg.nports, sizeof(*srv));
 	if (!lfds || !srv)

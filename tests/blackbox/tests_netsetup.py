@@ -364,6 +364,28 @@ def netsetup_exec_port_range(ctx):
 
 
 @test(netsetup=True)
+def netsetup_exec_large_range(ctx):
+    """600 ports through exec with a soft fd limit of 1024 (the usual
+    default): exec and the proxy raise it to the hard limit, so the range
+    is served whole rather than failing with "too many open files"."""
+    t = Topo(ctx)
+    t.serve("ctr", "203.0.113.2", 80)
+    p = Proc([ctx.netsetup, "exec", "udp:198.51.100.1:20000-20599", "--",
+              ctx.proxy_bin, "-proto", "udp", "-host-port", "20000-20599",
+              "-container-ip", "203.0.113.2", "-container-port",
+              "20000-20599", "-use-listen-fd"], nofile=(1024, 4096),
+             env=dict(os.environ, STRAIT_STATE_DIR=t.state))
+    ctx.sb.spawn(p)
+    ctx.procs.append(p)
+    got = p.ready(30)
+    check(got == b"0\n", "readiness %r: %s" % (got, p.stderr()))
+    fds = os.listdir("/proc/%d/fd" % p.pid)
+    check(len(fds) >= 600, "the proxy holds %d fds" % len(fds))
+    p.signal(15)
+    check(p.wait(10) == 0, "proxy exit")
+
+
+@test(netsetup=True)
 def netsetup_ipv6_force_forwarding(ctx):
     """--ipv6: force_forwarding on the two interfaces only, never
     all.forwarding; an inet table; down restores."""
