@@ -137,6 +137,16 @@ def _place_fds(mapping):
             os.dup2(high[target], target)  # dup2 clears close-on-exec
 
 
+def _whole(f):
+    """Everything written so far to a file the child shares with us. Read
+    with pread: the child's fd shares the file offset, so a seek here would
+    move where the child writes next, and a buffered reader that caches the
+    offset can miss what the child wrote after the seek (a "ready" line the
+    test then waited 30 s for)."""
+    fd = f.fileno()
+    return os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")
+
+
 class Proc:
     """strait-proxy (or docker-proxy) started with docker's fd layout."""
 
@@ -214,12 +224,10 @@ class Proc:
             self.rfd = None
 
     def stderr(self):
-        self.errfile.seek(0)
-        return self.errfile.read().decode(errors="replace")
+        return _whole(self.errfile)
 
     def stdout(self):
-        self.outfile.seek(0)
-        return self.outfile.read().decode(errors="replace")
+        return _whole(self.outfile)
 
     def status(self):
         with open("/proc/%d/status" % self.pid) as f:
