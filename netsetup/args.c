@@ -2,8 +2,8 @@
 /*
  * args.c - strait-netsetup's command line
  *
- *   up    --bridge BR --uplink IF [--subnet CIDR] [--publish P:IP:PORT]...
- *         [--backend nft|iptables] [--ipv6]
+ *   up    --bridge BR --uplink IF [--subnet CIDR]... [--publish P:IP:PORT]...
+ *         [--backend nft|iptables] [--ipv6 | --ipv6-routed]
  *   down  --bridge BR --uplink IF [--backend nft|iptables]
  *   check (as up)
  *   exec  [--user NAME] PROTO:HOSTIP:PORT -- PROGRAM [ARGS...]
@@ -15,12 +15,14 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 const char args_usage[] =
 	"Usage:\n"
-	"  strait-netsetup up    --bridge BR --uplink IF [--subnet CIDR]\n"
+	"  strait-netsetup up    --bridge BR --uplink IF [--subnet CIDR]...\n"
 	"                        [--publish PROTO:HOSTIP:PORT]...\n"
-	"                        [--backend nft|iptables] [--ipv6]\n"
+	"                        [--backend nft|iptables]\n"
+	"                        [--ipv6 | --ipv6-routed]\n"
 	"  strait-netsetup down  --bridge BR --uplink IF [--backend nft|iptables]\n"
 	"  strait-netsetup check --bridge BR --uplink IF [same as up]\n"
 	"  strait-netsetup exec  [--user NAME] PROTO:HOSTIP:PORT -- PROGRAM "
@@ -29,6 +31,10 @@ const char args_usage[] =
 	"up: forwarding on BR and IF only (never all/default), rp_filter=1 on\n"
 	"BR, masquerade of the bridge subnet out of IF, replies back in,\n"
 	"everything else to or from BR dropped, an input accept per --publish.\n"
+	"--subnet: the bridge's network, once per family (default: read from\n"
+	"BR). --ipv6: the same for IPv6 (force_forwarding, Linux 6.17+),\n"
+	"masquerading BR's IPv6 subnet as Docker does; --ipv6-routed: IPv6\n"
+	"forwarded and filtered but not masqueraded (global addresses).\n"
 	"down: remove exactly that and restore the sysctls. check: print what\n"
 	"up would do. exec: bind the port, drop every privilege, run PROGRAM\n"
 	"with the socket on fd 4 (strait-proxy ... -use-listen-fd); for a\n"
@@ -88,6 +94,25 @@ static bool args_takes_value(const char *o, enum args_cmd cmd)
 	       (!strcmp(o, "--subnet") || !strcmp(o, "--publish"));
 }
 
+/* --subnet: at most one network per family */
+static int args_subnet(const char *v, struct args *a, char *err,
+		       size_t errlen)
+{
+	struct valid_cidr c;
+	bool *have;
+
+	if (valid_cidr(v, &c, err, errlen))
+		return -1;
+	have = c.net.family == AF_INET ? &a->have_subnet : &a->have_subnet6;
+	if (*have)
+		return snprintf(err, errlen, "--subnet: one %s network only",
+				c.net.family == AF_INET ? "IPv4" : "IPv6"),
+		       -1;
+	*have = true;
+	*(c.net.family == AF_INET ? &a->subnet : &a->subnet6) = c;
+	return 0;
+}
+
 /* One option of up/down/check at argv[*i] */
 static int args_net_opt(int argc, char *const argv[], int *i, struct args *a,
 			char *err, size_t errlen)
@@ -98,6 +123,10 @@ static int args_net_opt(int argc, char *const argv[], int *i, struct args *a,
 		a->ipv6 = true;
 		return 0;
 	}
+	if (!strcmp(o, "--ipv6-routed") && a->cmd != ARGS_DOWN) {
+		a->ipv6 = a->ipv6_routed = true;
+		return 0;
+	}
 	if (!args_takes_value(o, a->cmd))
 		return snprintf(err, errlen, "unknown option \"%.40s\"", o),
 		       -1;
@@ -105,10 +134,8 @@ static int args_net_opt(int argc, char *const argv[], int *i, struct args *a,
 		return -1;
 	if (!strcmp(o, "--backend"))
 		return args_backend(v, a, err, errlen);
-	if (!strcmp(o, "--subnet")) {
-		a->have_subnet = true;
-		return valid_cidr(v, &a->subnet, err, errlen);
-	}
+	if (!strcmp(o, "--subnet"))
+		return args_subnet(v, a, err, errlen);
 	if (!strcmp(o, "--publish")) {
 		if (a->npublish == ARGS_MAX_PUBLISH)
 			return snprintf(err, errlen, "at most %d --publish",
@@ -142,6 +169,13 @@ static int args_net(int argc, char *const argv[], struct args *a, char *err,
 	if (!strcmp(a->bridge, a->uplink))
 		return snprintf(err, errlen, "--bridge and --uplink must "
 				"differ"),
+		       -1;
+	if (a->have_subnet6 && !a->ipv6)
+		return snprintf(err, errlen, "an IPv6 --subnet needs --ipv6"),
+		       -1;
+	if (a->have_subnet6 && a->ipv6_routed)
+		return snprintf(err, errlen, "--ipv6-routed masquerades no "
+				"IPv6: an IPv6 --subnet has no use"),
 		       -1;
 	return 0;
 }

@@ -8,12 +8,14 @@
  * which an accept in a separate nft table cannot. Each table (filter, nat)
  * is restored as its own transaction; if a later step fails, everything
  * that went in is taken out again. IPv6 (--ipv6, or an IPv6 --publish)
- * gets the same filter chains through ip6tables; there is no IPv6 nat.
+ * gets the same chains through ip6tables, nat where its subnet is
+ * masqueraded.
  */
 #include "ipt.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -110,17 +112,15 @@ struct ipt_jump {
 	const char *table, *from, *to;
 };
 
-/* IPv6 has the filter entries only: the first two */
+/* The filter jumps, then nat's (taken only where there is a nat text) */
 static const struct ipt_jump ipt_jumps[] = {
 	{ "filter", "FORWARD", RULES_CHAIN_FWD },
 	{ "filter", "INPUT", RULES_CHAIN_IN },
 	{ "nat", "POSTROUTING", RULES_CHAIN_POST },
 };
 
-static size_t ipt_njumps(const struct ipt_fam *f)
-{
-	return f == &ipt_v6 ? 2 : sizeof(ipt_jumps) / sizeof(ipt_jumps[0]);
-}
+#define IPT_NJUMPS (sizeof(ipt_jumps) / sizeof(ipt_jumps[0]))
+#define IPT_NAT (IPT_NJUMPS - 1)
 
 static int ipt_jump(const struct ipt_fam *f, const struct ipt_jump *j,
 		    const char *op, char *err, size_t errlen)
@@ -139,46 +139,20 @@ static int ipt_restore(const struct ipt_fam *f, const char *text, char *err,
 	return ipt_run(argv, text, err, errlen);
 }
 
-static int ipt_jumps_in(const struct ipt_fam *f, char *err, size_t errlen)
+/* The jumps to our chains that are missing; @nat: nat's too */
+static int ipt_jumps_in(const struct ipt_fam *f, bool nat, char *err,
+			size_t errlen)
 {
 	char ignored[256];
 	size_t i;
 
-	for (i = 0; i < ipt_njumps(f); i++) {
+	for (i = 0; i < (nat ? IPT_NJUMPS : IPT_NAT); i++) {
 		if (ipt_jump(f, &ipt_jumps[i], "-C", ignored,
 			     sizeof(ignored)) &&
 		    ipt_jump(f, &ipt_jumps[i], "-I", err, errlen))
 			return -1;
 	}
 	return 0;
-}
-
-/**
- * ipt_up() - our chains' contents, then the jumps that are missing
- * @filter:	IPv4 filter table text (rules_ipt_filter)
- * @nat:	IPv4 nat table text (rules_ipt_nat)
- * @filter6:	IPv6 filter table text, or NULL for IPv4 only
- * @err:	one-line message on failure
- * @errlen:	size of @err
- *
- * Return: 0, or -1 with @err set, and everything this added taken out
- */
-int ipt_up(const char *filter, const char *nat, const char *filter6,
-	   char *err, size_t errlen)
-{
-	char ignored[256];
-
-	if (ipt_restore(&ipt_v4, filter, err, errlen) ||
-	    ipt_restore(&ipt_v4, nat, err, errlen) ||
-	    ipt_jumps_in(&ipt_v4, err, errlen))
-		goto undo;
-	if (filter6 && (ipt_restore(&ipt_v6, filter6, err, errlen) ||
-			ipt_jumps_in(&ipt_v6, err, errlen)))
-		goto undo;
-	return 0;
-undo:
-	ipt_down(ignored, sizeof(ignored));
-	return -1;
 }
 
 static void ipt_chain(const struct ipt_fam *f, const char *table,
@@ -191,14 +165,18 @@ static void ipt_chain(const struct ipt_fam *f, const char *table,
 	ipt_run(argv, NULL, ignored, sizeof(ignored));
 }
 
-/* Return: 0, or -1 if a chain of ours is still there afterwards */
-static int ipt_down_fam(const struct ipt_fam *f, char *err, size_t errlen)
+/*
+ * Remove our jumps and chains of @f from ipt_jumps[@from] on (0: all,
+ * IPT_NAT: nat's). Return: 0, or -1 if one is still there afterwards
+ */
+static int ipt_down_fam(const struct ipt_fam *f, size_t from, char *err,
+			size_t errlen)
 {
 	char ignored[256];
 	size_t i;
 	int guard;
 
-	for (i = 0; i < ipt_njumps(f); i++) {
+	for (i = from; i < IPT_NJUMPS; i++) {
 		/* delete every copy, but never loop forever */
 		for (guard = 0; guard < 16; guard++) {
 			if (ipt_jump(f, &ipt_jumps[i], "-D", ignored,
@@ -208,7 +186,7 @@ static int ipt_down_fam(const struct ipt_fam *f, char *err, size_t errlen)
 		ipt_chain(f, ipt_jumps[i].table, "-F", ipt_jumps[i].to);
 		ipt_chain(f, ipt_jumps[i].table, "-X", ipt_jumps[i].to);
 	}
-	for (i = 0; i < ipt_njumps(f); i++) {
+	for (i = from; i < IPT_NJUMPS; i++) {
 		const char *argv[] = { f->ipt, "-w", IPT_WAIT, "-t",
 				       ipt_jumps[i].table, "-S",
 				       ipt_jumps[i].to, NULL };
@@ -232,9 +210,47 @@ static int ipt_down_fam(const struct ipt_fam *f, char *err, size_t errlen)
  */
 int ipt_down(char *err, size_t errlen)
 {
-	int rc4 = ipt_down_fam(&ipt_v4, err, errlen);
+	int rc4 = ipt_down_fam(&ipt_v4, 0, err, errlen);
 
-	if (ipt_down_fam(&ipt_v6, err, errlen))
+	if (ipt_down_fam(&ipt_v6, 0, err, errlen))
 		return -1;
 	return rc4;
+}
+
+/**
+ * ipt_up() - our chains' contents, then the jumps that are missing; any
+ * IPv6 chain of ours this does not fill is removed
+ * @filter:	IPv4 filter table text (rules_ipt_filter)
+ * @nat:	IPv4 nat table text (rules_ipt_nat)
+ * @filter6:	IPv6 filter table text, or NULL for IPv4 only
+ * @nat6:	IPv6 nat table text, or NULL for none (needs @filter6)
+ * @err:	one-line message on failure
+ * @errlen:	size of @err
+ *
+ * Return: 0, or -1 with @err set, and everything this added taken out
+ */
+int ipt_up(const char *filter, const char *nat, const char *filter6,
+	   const char *nat6, char *err, size_t errlen)
+{
+	char ignored[256];
+
+	if (ipt_restore(&ipt_v4, filter, err, errlen) ||
+	    ipt_restore(&ipt_v4, nat, err, errlen) ||
+	    ipt_jumps_in(&ipt_v4, true, err, errlen))
+		goto undo;
+	/* and what an earlier up put in that this one does not want (say
+	 * --ipv6 then --ipv6-routed) goes */
+	if (filter6) {
+		if (ipt_restore(&ipt_v6, filter6, err, errlen) ||
+		    (nat6 && ipt_restore(&ipt_v6, nat6, err, errlen)) ||
+		    ipt_jumps_in(&ipt_v6, nat6 != NULL, err, errlen) ||
+		    (!nat6 && ipt_down_fam(&ipt_v6, IPT_NAT, err, errlen)))
+			goto undo;
+	} else if (ipt_down_fam(&ipt_v6, 0, err, errlen)) {
+		goto undo;
+	}
+	return 0;
+undo:
+	ipt_down(ignored, sizeof(ignored));
+	return -1;
 }

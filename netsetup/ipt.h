@@ -7,7 +7,7 @@
 int ipt_run(const char *const argv[], const char *input, char *err,
 	    size_t errlen);
 int ipt_up(const char *filter, const char *nat, const char *filter6,
-	   char *err, size_t errlen);
+	   const char *nat6, char *err, size_t errlen);
 int ipt_down(char *err, size_t errlen);
 
 #endif

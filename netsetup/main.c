@@ -34,8 +34,27 @@ static void __attribute__((noreturn)) main_die(int code, const char *msg)
 	exit(code);
 }
 
-/* The bridge's first IPv4 network, when --subnet is not given */
-static int main_bridge_subnet(const char *br, struct valid_cidr *c)
+/* The prefix length of a netmask: its leading one bits */
+static unsigned main_mask_len(const unsigned char *m, size_t n)
+{
+	unsigned len = 0;
+	size_t i;
+
+	for (i = 0; i < n && m[i] == 0xff; i++)
+		len += 8;
+	if (i < n)
+		for (unsigned char b = m[i]; b & 0x80; b = (unsigned char)(b << 1))
+			len++;
+	return len;
+}
+
+/*
+ * The bridge's first network of @family, when --subnet does not give it;
+ * for IPv6 the first outside fe80::/10 (link-local is never routed).
+ * Return: 0, or -1 if there is none
+ */
+static int main_bridge_subnet(const char *br, int family,
+			      struct valid_cidr *c)
 {
 	struct ifaddrs *ifa, *i;
 	int rc = -1;
@@ -43,17 +62,34 @@ static int main_bridge_subnet(const char *br, struct valid_cidr *c)
 	if (getifaddrs(&ifa))
 		return -1;
 	for (i = ifa; i && rc; i = i->ifa_next) {
-		const struct sockaddr_in *a = (const void *)i->ifa_addr;
-		const struct sockaddr_in *m = (const void *)i->ifa_netmask;
-		uint32_t mask;
+		const unsigned char *a, *m;
+		unsigned char *net;
+		size_t n, k;
 
-		if (!a || !m || a->sin_family != AF_INET || strcmp(i->ifa_name, br))
+		if (!i->ifa_addr || !i->ifa_netmask ||
+		    i->ifa_addr->sa_family != family || strcmp(i->ifa_name, br))
 			continue;
-		mask = ntohl(m->sin_addr.s_addr);
-		c->net.family = AF_INET;
-		c->net.v4.s_addr = a->sin_addr.s_addr & m->sin_addr.s_addr;
-		for (c->len = 0; mask & 0x80000000U; mask <<= 1)
-			c->len++;
+		if (family == AF_INET) {
+			a = (const void *)&((const struct sockaddr_in *)
+					    (const void *)i->ifa_addr)->sin_addr;
+			m = (const void *)&((const struct sockaddr_in *)
+					    (const void *)i->ifa_netmask)->sin_addr;
+			net = (void *)&c->net.v4;
+			n = 4;
+		} else {
+			a = ((const struct sockaddr_in6 *)(const void *)
+			     i->ifa_addr)->sin6_addr.s6_addr;
+			m = ((const struct sockaddr_in6 *)(const void *)
+			     i->ifa_netmask)->sin6_addr.s6_addr;
+			net = c->net.v6.s6_addr;
+			n = 16;
+			if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
+				continue;
+		}
+		c->net.family = family;
+		for (k = 0; k < n; k++)
+			net[k] = a[k] & m[k];
+		c->len = main_mask_len(m, n);
 		rc = c->len ? 0 : -1;
 	}
 	freeifaddrs(ifa);
@@ -94,11 +130,34 @@ static void main_check_input(struct args *a)
 	     valid_ifname_exists(a->uplink, err, sizeof(err))))
 		main_die(2, err);
 	if (a->cmd != ARGS_DOWN && !a->have_subnet &&
-	    main_bridge_subnet(a->bridge, &a->subnet)) {
+	    main_bridge_subnet(a->bridge, AF_INET, &a->subnet)) {
 		snprintf(err, sizeof(err), "bridge %s has no IPv4 address: "
 			 "give --subnet", a->bridge);
 		main_die(2, err);
 	}
+	if (a->cmd != ARGS_DOWN && a->ipv6 && !a->ipv6_routed &&
+	    !a->have_subnet6) {
+		if (main_bridge_subnet(a->bridge, AF_INET6, &a->subnet6)) {
+			snprintf(err, sizeof(err), "--ipv6: bridge %s has no "
+				 "IPv6 address outside fe80::/10 to masquerade: "
+				 "give --subnet with its IPv6 network, or "
+				 "--ipv6-routed", a->bridge);
+			main_die(2, err);
+		}
+		a->have_subnet6 = true;
+	}
+}
+
+/* What the rule generators need to know */
+static struct rules_in main_rules_in(const struct args *a)
+{
+	struct rules_in in = { a->bridge,    a->uplink,	  &a->subnet,
+			       NULL,	     a->publish,  a->npublish,
+			       a->ipv6 };
+
+	if (a->have_subnet6)
+		in.subnet6 = &a->subnet6;
+	return in;
 }
 
 /* Refuse, before changing anything, what up must not do */
@@ -129,34 +188,45 @@ static void main_preflight(const struct args *a)
 	}
 }
 
+/* The iptables-restore texts, each NULL where there is none */
+struct main_ipt {
+	const char *filter, *nat, *filter6, *nat6;
+};
+
 /*
- * The iptables-restore texts: IPv4 filter and nat (@t4, @nat), and the
- * IPv6 filter (@t6) where IPv6 is forwarded (--ipv6) or published; @t4 and
- * @t6 hold RULES_MAX bytes. Return: 1 with @t6 filled, 0 without, -1 if
- * the rules do not fit
+ * Fill @t: IPv4 filter and nat always, the IPv6 filter where IPv6 is
+ * forwarded (--ipv6) or published, IPv6 nat where its subnet is
+ * masqueraded. Return: 0, or -1 if the rules do not fit
  */
 static int main_ipt_texts(const struct args *a, const struct rules_in *in,
-			  char *t4, char *nat, size_t natlen, char *t6)
+			  struct main_ipt *t)
 {
+	static char filter[RULES_MAX], filter6[RULES_MAX], nat[1024],
+		nat6[1024];
 	bool v6 = a->ipv6;
 	size_t i;
 
 	for (i = 0; i < a->npublish; i++)
 		v6 |= a->publish[i].ip.family == AF_INET6;
-	if (rules_ipt_filter(in, AF_INET, t4, RULES_MAX) ||
-	    rules_ipt_nat(in, nat, natlen) ||
-	    (v6 && rules_ipt_filter(in, AF_INET6, t6, RULES_MAX)))
+	memset(t, 0, sizeof(*t));
+	if (rules_ipt_filter(in, AF_INET, filter, sizeof(filter)) ||
+	    rules_ipt_nat(in, AF_INET, nat, sizeof(nat)) ||
+	    (v6 && rules_ipt_filter(in, AF_INET6, filter6, sizeof(filter6))) ||
+	    (in->subnet6 && rules_ipt_nat(in, AF_INET6, nat6, sizeof(nat6))))
 		return -1;
-	return v6;
+	t->filter = filter;
+	t->nat = nat;
+	t->filter6 = v6 ? filter6 : NULL;
+	t->nat6 = in->subnet6 ? nat6 : NULL;
+	return 0;
 }
 
 static int main_rules(const struct args *a, bool up, bool dry, char *err,
 		      size_t errlen)
 {
-	static char text[RULES_MAX], text6[RULES_MAX], nat[1024];
-	struct rules_in in = { a->bridge, a->uplink, &a->subnet, a->publish,
-			       a->npublish, a->ipv6 };
-	int v6;
+	static char text[RULES_MAX];
+	struct rules_in in = main_rules_in(a);
+	struct main_ipt t;
 
 	if (!up) {
 		char ignored[256];
@@ -176,10 +246,9 @@ static int main_rules(const struct args *a, bool up, bool dry, char *err,
 			return snprintf(err, errlen, "rules too long"), -1;
 		return nft_apply(text, dry, err, errlen);
 	}
-	v6 = main_ipt_texts(a, &in, text, nat, sizeof(nat), text6);
-	if (v6 < 0)
+	if (main_ipt_texts(a, &in, &t))
 		return snprintf(err, errlen, "rules too long"), -1;
-	return ipt_up(text, nat, v6 ? text6 : NULL, err, errlen);
+	return ipt_up(t.filter, t.nat, t.filter6, t.nat6, err, errlen);
 }
 
 static const char *main_state_dir(void)
@@ -202,32 +271,87 @@ static void main_restore(const struct sysctl_item *old, size_t n)
 	}
 }
 
+static bool main_same(const struct sysctl_item *x, const struct sysctl_item *y)
+{
+	return !strcmp(x->fam, y->fam) && !strcmp(x->ifname, y->ifname) &&
+	       !strcmp(x->key, y->key);
+}
+
+static bool main_has(const struct sysctl_item *it, size_t n,
+		     const struct sysctl_item *x)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (main_same(&it[i], x))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The state file holds the value each sysctl had before the first up that
+ * set it. Add those of @want it lacks (with their values now) and save
+ * it; then append to @want what the state holds and this up no longer
+ * wants (an earlier --ipv6, another uplink), to be put back to its value
+ * from the state, where the interface still exists. @created: the file is
+ * new. Return: the new count of @want
+ */
+static size_t main_state_merge(const char *path, struct sysctl_item *want,
+			       size_t n, int *created)
+{
+	struct sysctl_item st[SYSCTL_MAX_ITEMS];
+	size_t have, k, i, wanted = n;
+	char err[512];
+	int rc;
+
+	rc = sysctl_state_load(path, st, SYSCTL_MAX_ITEMS, &have, err,
+			       sizeof(err));
+	if (rc < 0)
+		main_die(1, err);
+	k = have;
+	for (i = 0; i < n; i++) {
+		if (main_has(st, have, &want[i]))
+			continue;
+		if (k == SYSCTL_MAX_ITEMS)
+			main_die(1, "too many sysctls in the state file: run "
+				    "down first");
+		st[k] = want[i];
+		if (sysctl_read(&want[i], st[k].val, sizeof(st[k].val)))
+			main_die(1, "cannot read the current sysctls");
+		k++;
+	}
+	if (k > have && sysctl_state_save(path, st, k, err, sizeof(err)))
+		main_die(1, err);
+	*created = rc == 0;
+	for (i = 0; i < have; i++) {
+		if (main_has(want, wanted, &st[i]) || !sysctl_exists(&st[i]))
+			continue;
+		if (n == SYSCTL_MAX_ITEMS)
+			main_die(1, "too many sysctls in the state file: run "
+				    "down first");
+		want[n++] = st[i];
+	}
+	return n;
+}
+
 static int main_up(const struct args *a)
 {
 	struct sysctl_item want[SYSCTL_MAX_ITEMS], old[SYSCTL_MAX_ITEMS];
-	struct sysctl_item first[SYSCTL_MAX_ITEMS];
 	char path[4096], err[512], ignored[256];
-	size_t n = main_items(a, want), i, saved;
-	int created = 0, have;
+	size_t n = main_items(a, want), i;
+	int created;
 
 	main_preflight(a);
 	if (sysctl_state_path(main_state_dir(), a->bridge, path, sizeof(path)))
 		main_die(1, "cannot name the state file");
+	/* values from an earlier up are the ones down must put back: keep
+	 * them (the bridge may have been re-created since) */
+	n = main_state_merge(path, want, n, &created);
 	for (i = 0; i < n; i++) {
 		old[i] = want[i];
 		if (sysctl_read(&want[i], old[i].val, sizeof(old[i].val)))
 			main_die(1, "cannot read the current sysctls");
-	}
-	/* values from an earlier up are the ones down must put back: keep
-	 * them (the bridge may have been re-created since) */
-	have = sysctl_state_load(path, first, SYSCTL_MAX_ITEMS, &saved, err,
-				 sizeof(err));
-	if (have < 0)
-		main_die(1, err);
-	if (have == 0) {
-		if (sysctl_state_save(path, old, n, err, sizeof(err)))
-			main_die(1, err);
-		created = 1;
 	}
 	if (main_rules(a, true, false, err, sizeof(err)))
 		goto fail;
@@ -280,9 +404,8 @@ static int main_down(const struct args *a)
 
 static int main_check(const struct args *a)
 {
-	static char text[RULES_MAX], text6[RULES_MAX], nat[1024];
-	struct rules_in in = { a->bridge, a->uplink, &a->subnet, a->publish,
-			       a->npublish, a->ipv6 };
+	static char text[RULES_MAX];
+	struct rules_in in = main_rules_in(a);
 	struct sysctl_item want[SYSCTL_MAX_ITEMS];
 	size_t n = main_items(a, want), i;
 	char val[SYSCTL_VALLEN], drops[1024], err[512];
@@ -299,13 +422,14 @@ static int main_check(const struct args *a)
 			main_die(1, "rules too long");
 		printf("%s", text);
 	} else {
-		int v6 = main_ipt_texts(a, &in, text, nat, sizeof(nat), text6);
+		struct main_ipt t;
 
-		if (v6 < 0)
+		if (main_ipt_texts(a, &in, &t))
 			main_die(1, "rules too long");
-		printf("# iptables-restore --noflush\n%s%s", text, nat);
-		if (v6)
-			printf("# ip6tables-restore --noflush\n%s", text6);
+		printf("# iptables-restore --noflush\n%s%s", t.filter, t.nat);
+		if (t.filter6)
+			printf("# ip6tables-restore --noflush\n%s%s",
+			       t.filter6, t.nat6 ? t.nat6 : "");
 	}
 	rs = nft_ruleset();
 	if (rs && nft_drop_policies(rs, a->backend == ARGS_IPTABLES, drops,

@@ -6,7 +6,8 @@
  * text was checked by valid.c and re-formatted by us, so nothing a user or
  * the kernel spells can change the rules' structure.
  *
- * The model: masquerade only the bridge subnet, only out of the uplink;
+ * The model: masquerade only the bridge subnet (IPv4, and IPv6 where
+ * given: Docker's own default with ip6tables), only out of the uplink;
  * let replies back in, the bridge out, and bridge to bridge; drop anything
  * else to or from the bridge (per-interface forwarding is an ingress switch,
  * not a filter: with the uplink's forwarding on, the outside could otherwise
@@ -117,9 +118,11 @@ int rules_nft_up(const struct rules_in *in, char *buf, size_t len)
 {
 	struct rules_buf b = { buf, len, 0, false };
 	const char *br = in->bridge, *up = in->uplink;
-	char net[INET6_ADDRSTRLEN + 8];
+	char net[INET6_ADDRSTRLEN + 8], net6[INET6_ADDRSTRLEN + 8];
 
-	if (valid_format_cidr(in->subnet, net, sizeof(net)))
+	if (valid_format_cidr(in->subnet, net, sizeof(net)) ||
+	    (in->subnet6 &&
+	     valid_format_cidr(in->subnet6, net6, sizeof(net6))))
 		return -1;
 	rules_nft_down(buf, len);
 	b.off = strnlen(buf, len);
@@ -127,8 +130,11 @@ int rules_nft_up(const struct rules_in *in, char *buf, size_t len)
 		  rules_inet(in) ? "inet" : "ip");
 	rules_add(&b, "\tchain postrouting {\n\t\ttype nat hook postrouting "
 		      "priority srcnat; policy accept;\n");
-	rules_add(&b, "\t\tip saddr %s oifname \"%s\" masquerade\n\t}\n", net,
-		  up);
+	rules_add(&b, "\t\tip saddr %s oifname \"%s\" masquerade\n", net, up);
+	if (in->subnet6)
+		rules_add(&b, "\t\tip6 saddr %s oifname \"%s\" masquerade\n",
+			  net6, up);
+	rules_add(&b, "\t}\n");
 	rules_add(&b, "\tchain forward {\n\t\ttype filter hook forward "
 		      "priority filter; policy accept;\n");
 	rules_add(&b, "\t\tiifname \"%s\" oifname \"%s\" ct state "
@@ -215,17 +221,21 @@ int rules_ipt_filter(const struct rules_in *in, int family, char *buf,
 /**
  * rules_ipt_nat() - the nat table for iptables-restore --noflush
  * @in:		what to build
+ * @family:	AF_INET (@in->subnet) or AF_INET6 (@in->subnet6, not NULL)
  * @buf:	output
  * @len:	size of @buf
  *
- * Return: 0, or -1 if @buf is too small
+ * Return: 0, or -1 if @buf is too small or @family has no subnet
  */
-int rules_ipt_nat(const struct rules_in *in, char *buf, size_t len)
+int rules_ipt_nat(const struct rules_in *in, int family, char *buf,
+		  size_t len)
 {
 	struct rules_buf b = { buf, len, 0, false };
+	const struct valid_cidr *c =
+		family == AF_INET ? in->subnet : in->subnet6;
 	char net[INET6_ADDRSTRLEN + 8];
 
-	if (valid_format_cidr(in->subnet, net, sizeof(net)))
+	if (!c || valid_format_cidr(c, net, sizeof(net)))
 		return -1;
 	rules_add(&b, "*nat\n:" RULES_CHAIN_POST " - [0:0]\n");
 	rules_add(&b, "-A " RULES_CHAIN_POST " -s %s -o %s -j MASQUERADE\n",

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SYSCTL_MAX_ITEMS 8
+#define SYSCTL_MAX_ITEMS 16
 #define SYSCTL_VALLEN 16
 
 /**

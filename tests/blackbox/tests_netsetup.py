@@ -5,6 +5,10 @@
         out 192.0.2.2 (no route back to 203.0.113.0/24: only masquerade works)
     cli 198.51.100.2 --veth-- cli0 198.51.100.1 [host]
 
+and IPv6 beside (documentation prefix 2001:db8::/32): ctr 2001:db8:1::2,
+br0 2001:db8:1::1, eth0 2001:db8:2::1, out 2001:db8:2::2 (no route back to
+2001:db8:1::/64 either).
+
 netsetup runs in the host namespace (the test's sandbox). The outside
 server answers each connection with the address it sees.
 """
@@ -67,6 +71,7 @@ class Topo:
         sb.on_exit(lambda: shutil.rmtree(self.state, ignore_errors=True))
         self.make_bridge()
         self.link("eth0", "192.0.2.1/24", "out", "192.0.2.2/24")
+        self.addr6("eth0", "2001:db8:2::1/64", "out", "2001:db8:2::2/64")
         self.link("cli0", "198.51.100.1/24", "cli", "198.51.100.2/24")
         self.outside = self.serve("out", "192.0.2.2", 9000)
 
@@ -82,13 +87,23 @@ class Topo:
         sh("ip", "addr", "add", peer_addr, "dev", "eth0", ns=ns)
         sh("ip", "link", "set", "eth0", "up", ns=ns)
 
+    def addr6(self, dev, addr, role, peer_addr):
+        """IPv6 on both ends of a link made by link() (no duplicate
+        address detection: usable at once)"""
+        sh("ip", "addr", "add", addr, "dev", dev, "nodad")
+        sh("ip", "addr", "add", peer_addr, "dev", "eth0", "nodad",
+           ns=self.ns[role])
+
     def make_bridge(self):
         sh("ip", "link", "add", "br0", "type", "bridge")
         sh("ip", "addr", "add", "203.0.113.1/24", "dev", "br0")
         sh("ip", "link", "set", "br0", "up")
         self.link("vctr", None, "ctr", "203.0.113.2/24")
         sh("ip", "link", "set", "vctr", "master", "br0")
+        self.addr6("br0", "2001:db8:1::1/64", "ctr", "2001:db8:1::2/64")
         sh("ip", "route", "add", "default", "via", "203.0.113.1",
+           ns=self.ns["ctr"])
+        sh("ip", "-6", "route", "add", "default", "via", "2001:db8:1::1",
            ns=self.ns["ctr"])
 
     def serve(self, role, host, port):
@@ -406,6 +421,117 @@ def netsetup_ipv6_force_forwarding(ctx):
           "no inet table")
     t.netsetup("down", "--bridge", "br0", "--uplink", "eth0")
     check(sysctls() == before, "down did not restore")
+
+
+def _ipv6_scenario(ctx, backend):
+    t = Topo(ctx)
+    if not os.path.exists("/proc/sys/net/ipv6/conf/br0/force_forwarding"):
+        return  # netsetup_ipv6_force_forwarding covers the refusal
+    before, rules0 = sysctls(), ruleset()
+    t.serve("out", "2001:db8:2::2", 9000)
+    got = t.reach("ctr", "2001:db8:2::2", 9000)
+    check(got.startswith("FAIL"), "before up the container reached the "
+          "outside over IPv6: %r" % got)
+    # the subnet is read from br0 (its link-local fe80::/64 is skipped)
+    t.netsetup("up", "--backend", backend, "--ipv6", *UP)
+    got = t.reach("ctr", "2001:db8:2::2", 9000, 5)
+    check(got == "2001:db8:2::1", "the outside should see the host's "
+          "uplink IPv6 address (masquerade), saw %r" % got)
+    check(t.reach("ctr", "192.0.2.2", 9000, 5) == "192.0.2.1",
+          "IPv4 masquerade beside IPv6")
+    # the outside cannot open connections into the bridge over IPv6
+    cserver = t.serve("ctr", "2001:db8:1::2", 7000)
+    sh("ip", "-6", "route", "add", "2001:db8:1::/64", "via", "2001:db8:2::1",
+       ns=t.ns["out"])
+    got = t.reach("out", "2001:db8:1::2", 7000)
+    check(got.startswith("FAIL"), "the outside reached the container over "
+          "IPv6: %r" % got)
+    cserver.kill()
+    # routed: forwarded with the container's own address
+    t.netsetup("up", "--backend", backend, "--ipv6-routed", *UP)
+    got = t.reach("ctr", "2001:db8:2::2", 9000, 5)
+    check(got == "2001:db8:1::2", "--ipv6-routed should not masquerade, "
+          "the outside saw %r" % got)
+    # up again without --ipv6: no IPv6 forwarding or rule of ours stays
+    t.netsetup("up", "--backend", backend, *UP)
+    check(read("/proc/sys/net/ipv6/conf/br0/force_forwarding") == "0" and
+          read("/proc/sys/net/ipv6/conf/eth0/force_forwarding") == "0",
+          "IPv6 forwarding left on by an up without --ipv6")
+    if backend == "iptables":
+        check("STRAIT" not in sh("ip6tables-save").stdout,
+              "IPv6 chains left by an up without --ipv6")
+    got = t.reach("ctr", "2001:db8:2::2", 9000)
+    check(got.startswith("FAIL"), "without --ipv6 the container still "
+          "reaches the outside over IPv6: %r" % got)
+    t.netsetup("down", "--backend", backend, "--bridge", "br0", "--uplink",
+               "eth0")
+    check(sysctls() == before, "down did not restore the sysctls")
+    check(ruleset() == rules0, "down left rules behind:\n%s" % ruleset())
+    if backend == "iptables":
+        check("STRAIT" not in sh("ip6tables-save").stdout,
+              "IPv6 chains left")
+    got = t.reach("ctr", "2001:db8:2::2", 9000)
+    check(got.startswith("FAIL"), "after down the container still reaches "
+          "the outside over IPv6: %r" % got)
+
+
+@test(netsetup=True)
+def netsetup_ipv6_masquerade_nft(ctx):
+    """--ipv6: the container reaches the outside over IPv6 as the host's
+    uplink address (its subnet read from the bridge), nothing gets into
+    the bridge; --ipv6-routed forwards without masquerade; down undoes."""
+    _ipv6_scenario(ctx, "nft")
+
+
+@test(netsetup=True)
+def netsetup_ipv6_masquerade_iptables(ctx):
+    """The same through ip6tables' nat and filter tables."""
+    _ipv6_scenario(ctx, "iptables")
+
+
+@test(netsetup=True)
+def netsetup_up_again_with_less(ctx):
+    """An up that no longer names what an earlier one set (another
+    uplink, no --ipv6) puts those sysctls back to their values from before
+    the first up; down then restores everything either up touched."""
+    t = Topo(ctx)
+    if not os.path.exists("/proc/sys/net/ipv6/conf/br0/force_forwarding"):
+        return
+    before = sysctls()
+    t.netsetup("up", "--ipv6", *UP)
+    t.netsetup("up", "--bridge", "br0", "--uplink", "cli0")
+    now = sysctls()
+    for f in ("/proc/sys/net/ipv4/conf/eth0/forwarding",
+              "/proc/sys/net/ipv6/conf/eth0/force_forwarding",
+              "/proc/sys/net/ipv6/conf/br0/force_forwarding"):
+        check(now[f] == before[f], "%s is %s after the second up, was %s"
+              % (f, now[f], before[f]))
+    check(now["/proc/sys/net/ipv4/conf/cli0/forwarding"] == "1",
+          "the new uplink's forwarding")
+    check("table inet strait" not in sh("nft", "list", "ruleset").stdout,
+          "the inet table stayed")
+    t.netsetup("down", "--bridge", "br0", "--uplink", "cli0")
+    check(sysctls() == before, "down did not restore every sysctl")
+    check(not os.listdir(t.state), "state file left behind")
+
+
+@test(netsetup=True)
+def netsetup_ipv6_needs_a_subnet(ctx):
+    """--ipv6 on a bridge with only a link-local IPv6 address: exit 2,
+    nothing changed, and the message names both ways out."""
+    t = Topo(ctx)
+    sh("ip", "-6", "addr", "flush", "dev", "br0", "scope", "global")
+    before, rules0 = sysctls(), ruleset()
+    r = t.netsetup("up", "--ipv6", *UP, ok=False)
+    check(r.returncode == 2 and "--subnet" in r.stderr and
+          "--ipv6-routed" in r.stderr and r.stderr.count("\n") == 1,
+          "exit %d: %r" % (r.returncode, r.stderr))
+    check((sysctls(), ruleset()) == (before, rules0), "something changed")
+    check(not os.listdir(t.state), "a state file was written")
+    # given explicitly, it is used as given
+    r = t.netsetup("check", "--ipv6", "--subnet", "2001:db8:1::/64", *UP)
+    check("ip6 saddr 2001:db8:1::/64 oifname \"eth0\" masquerade"
+          in r.stdout, "check with an IPv6 --subnet:\n%s" % r.stdout)
 
 
 HOSTILE_NAMES = ['x";drop', "eth+", "-j", 'x"accept;#']

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <string.h>
+#include <sys/socket.h>
 
 #include "args.h"
 
@@ -48,6 +49,24 @@ static void test_up(void **state)
 			       (char *)"--ipv6"),
 			 0);
 	assert_true(a.ipv6);
+	assert_false(a.ipv6_routed);
+	assert_false(a.have_subnet6);
+	/* one network per family, either order */
+	assert_int_equal(PARSE(&a, err, (char *)"up", (char *)"--bridge",
+			       (char *)"br0", (char *)"--uplink", (char *)"wan",
+			       (char *)"--subnet", (char *)"2001:db8:1::/64",
+			       (char *)"--ipv6", (char *)"--subnet",
+			       (char *)"172.17.0.0/16"),
+			 0);
+	assert_true(a.have_subnet && a.have_subnet6);
+	assert_int_equal(a.subnet.net.family, AF_INET);
+	assert_int_equal(a.subnet6.net.family, AF_INET6);
+	assert_int_equal(a.subnet6.len, 64);
+	assert_int_equal(PARSE(&a, err, (char *)"up", (char *)"--bridge",
+			       (char *)"br0", (char *)"--uplink", (char *)"wan",
+			       (char *)"--ipv6-routed"),
+			 0);
+	assert_true(a.ipv6 && a.ipv6_routed);
 }
 
 static void test_exec(void **state)
@@ -76,7 +95,7 @@ static void test_exec(void **state)
 static void test_bad(void **state)
 {
 	static const struct {
-		const char *argv[8];
+		const char *argv[12];
 		const char *msg;
 	} cases[] = {
 		{ { NULL }, "missing subcommand (up, down, check, exec)" },
@@ -105,6 +124,19 @@ static void test_bad(void **state)
 		{ { "down", "--bridge", "br0", "--uplink", "eth0", "--subnet",
 		    "172.17.0.0/16" },
 		  "unknown option \"--subnet\"" },
+		{ { "up", "--bridge", "br0", "--uplink", "eth0", "--subnet",
+		    "10.0.0.0/8", "--subnet", "10.1.0.0/16" },
+		  "--subnet: one IPv4 network only" },
+		{ { "up", "--bridge", "br0", "--uplink", "eth0", "--subnet",
+		    "2001:db8:1::/64" },
+		  "an IPv6 --subnet needs --ipv6" },
+		{ { "up", "--bridge", "br0", "--uplink", "eth0", "--subnet",
+		    "2001:db8:1::/64", "--ipv6-routed" },
+		  "--ipv6-routed masquerades no IPv6: an IPv6 --subnet has no "
+		  "use" },
+		{ { "down", "--bridge", "br0", "--uplink", "eth0",
+		    "--ipv6-routed" },
+		  "unknown option \"--ipv6-routed\"" },
 		{ { "exec", "tcp:192.0.2.1:80" },
 		  "exec needs -- PROGRAM [ARGS...]" },
 		{ { "exec", "tcp:192.0.2.1:80", "--" },
@@ -117,7 +149,7 @@ static void test_bad(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *argv[10] = { (char *)"strait-netsetup" };
+		char *argv[14] = { (char *)"strait-netsetup" };
 		char err[256];
 		struct args a;
 

@@ -11,13 +11,13 @@
 
 #include "rules.h"
 
-static struct valid_cidr subnet;
+static struct valid_cidr subnet, subnet6;
 static struct valid_publish pub[2];
 
 static struct rules_in spec_in(void)
 {
 	char err[128];
-	struct rules_in in = { "docker0", "eth0", &subnet, pub, 1, false };
+	struct rules_in in = { "docker0", "eth0", &subnet, NULL, pub, 1, false };
 
 	assert_int_equal(valid_cidr("172.17.0.0/16", &subnet, err, sizeof(err)),
 			 0);
@@ -132,8 +132,46 @@ static void test_ipt_spec(void **state)
 	(void)state;
 	assert_int_equal(rules_ipt_filter(&in, AF_INET, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, filter);
-	assert_int_equal(rules_ipt_nat(&in, buf, sizeof(buf)), 0);
+	assert_int_equal(rules_ipt_nat(&in, AF_INET, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, nat);
+	/* no IPv6 subnet: no IPv6 nat text */
+	assert_int_equal(rules_ipt_nat(&in, AF_INET6, buf, sizeof(buf)), -1);
+}
+
+/* --ipv6 with the bridge's IPv6 subnet: masqueraded as the IPv4 one, in
+ * the same postrouting chain (nft) or ip6tables' own nat table */
+static void test_masquerade6(void **state)
+{
+	struct rules_in in = spec_in();
+	char buf[4096], err[128];
+
+	(void)state;
+	assert_int_equal(valid_cidr("2001:db8:1::/64", &subnet6, err,
+				    sizeof(err)),
+			 0);
+	in.ipv6 = true;
+	in.subnet6 = &subnet6;
+	assert_int_equal(rules_nft_up(&in, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf,
+			       "table inet strait {\n"
+			       "\tchain postrouting {\n"
+			       "\t\ttype nat hook postrouting priority srcnat; "
+			       "policy accept;\n"
+			       "\t\tip saddr 172.17.0.0/16 oifname \"eth0\" "
+			       "masquerade\n"
+			       "\t\tip6 saddr 2001:db8:1::/64 oifname \"eth0\" "
+			       "masquerade\n"
+			       "\t}\n"));
+	assert_int_equal(rules_ipt_nat(&in, AF_INET6, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "*nat\n"
+				 ":STRAIT-POST - [0:0]\n"
+				 "-A STRAIT-POST -s 2001:db8:1::/64 -o eth0 -j "
+				 "MASQUERADE\n"
+				 "COMMIT\n");
+	/* routed (no subnet6): forwarded, not masqueraded */
+	in.subnet6 = NULL;
+	assert_int_equal(rules_nft_up(&in, buf, sizeof(buf)), 0);
+	assert_null(strstr(buf, "ip6 saddr"));
 }
 
 /* ip6tables: the same forward chain, the IPv6 publishes only, /128 */
@@ -184,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_nft_down),
 		cmocka_unit_test(test_ipt_spec),
 		cmocka_unit_test(test_ipt_ipv6),
+		cmocka_unit_test(test_masquerade6),
 		cmocka_unit_test(test_port_range),
 	};
 
