@@ -258,13 +258,19 @@ static const char *main_state_dir(void)
 	return d && *d ? d : "/run/strait";
 }
 
-/* Put back @n items to the values in @old, best effort */
+/* Put back @n items to the values in @old, best effort; one that already
+ * has its value is not written */
 static void main_restore(const struct sysctl_item *old, size_t n)
 {
+	char now[SYSCTL_VALLEN];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (sysctl_exists(&old[i]) && sysctl_write(&old[i], old[i].val))
+		if (!sysctl_exists(&old[i]) ||
+		    (!sysctl_read(&old[i], now, sizeof(now)) &&
+		     !strcmp(now, old[i].val)))
+			continue;
+		if (sysctl_write(&old[i], old[i].val))
 			fprintf(stderr, PROG ": restore %s.conf.%s.%s: %s\n",
 				old[i].fam, old[i].ifname, old[i].key,
 				strerror(errno));
@@ -335,10 +341,59 @@ static size_t main_state_merge(const char *path, struct sysctl_item *want,
 	return n;
 }
 
+/*
+ * What down does: our rules out, every sysctl in the state file back to
+ * its value from before the first up, the file removed. Return: the
+ * sysctls restored, or -1 with @err set if a rule could not be removed
+ */
+static int main_teardown(const struct args *a, const char *path, char *err,
+			 size_t errlen)
+{
+	struct sysctl_item old[SYSCTL_MAX_ITEMS];
+	char lerr[512];
+	size_t n = 0;
+	int rc = 0, have;
+
+	if (main_rules(a, false, false, err, errlen))
+		rc = -1;
+	have = sysctl_state_load(path, old, SYSCTL_MAX_ITEMS, &n, lerr,
+				 sizeof(lerr));
+	if (have < 0)
+		main_die(1, lerr);
+	main_restore(old, n);
+	if (have > 0)
+		unlink(path);
+	return rc ? rc : (int)n;
+}
+
+/*
+ * up failed part-way. If the rules were not touched (@rules_kept: nft's
+ * one transaction failed, so the table of an earlier up is as it was),
+ * nothing else changed either. Otherwise no rules of ours are left, and
+ * forwarding without them would let the outside into the bridge: take
+ * everything back as down does.
+ */
+static void __attribute__((noreturn))
+main_up_failed(const struct args *a, const char *path, bool created,
+	       bool rules_kept, const char *why)
+{
+	char msg[1024], ignored[256];
+
+	if (rules_kept) {
+		if (created)
+			unlink(path);
+		main_die(1, why);
+	}
+	main_teardown(a, path, ignored, sizeof(ignored));
+	snprintf(msg, sizeof(msg), "%s; rolled back: no rules of ours, "
+		 "sysctls as before the first up", why);
+	main_die(1, msg);
+}
+
 static int main_up(const struct args *a)
 {
 	struct sysctl_item want[SYSCTL_MAX_ITEMS], old[SYSCTL_MAX_ITEMS];
-	char path[4096], err[512], ignored[256];
+	char path[4096], err[512];
 	size_t n = main_items(a, want), i;
 	int created;
 
@@ -354,52 +409,39 @@ static int main_up(const struct args *a)
 			main_die(1, "cannot read the current sysctls");
 	}
 	if (main_rules(a, true, false, err, sizeof(err)))
-		goto fail;
+		main_up_failed(a, path, created, a->backend == ARGS_NFT, err);
 	for (i = 0; i < n; i++) {
 		if (sysctl_write(&want[i], want[i].val)) {
 			snprintf(err, sizeof(err), "write %s.conf.%s.%s: %s",
 				 want[i].fam, want[i].ifname, want[i].key,
 				 strerror(errno));
-			main_restore(old, i);
-			main_rules(a, false, false, ignored, sizeof(ignored));
-			goto fail;
+			main_up_failed(a, path, created, false, err);
 		}
+	}
+	for (i = 0; i < n; i++)
 		printf("net.%s.conf.%s.%s = %s (was %s)\n", want[i].fam,
 		       want[i].ifname, want[i].key, want[i].val, old[i].val);
-	}
 	printf("rules: %s, bridge %s, uplink %s, %zu published\n",
 	       a->backend == ARGS_NFT ? "nft table strait"
 				      : "iptables chains STRAIT-*",
 	       a->bridge, a->uplink, a->npublish);
 	return 0;
-fail:
-	if (created)
-		unlink(path);
-	main_die(1, err);
 }
 
 static int main_down(const struct args *a)
 {
-	struct sysctl_item old[SYSCTL_MAX_ITEMS];
 	char path[4096], err[512];
-	size_t n = 0;
-	int rc = 0, have;
+	int n;
 
-	if (main_rules(a, false, false, err, sizeof(err))) {
-		fprintf(stderr, PROG ": %s\n", err);
-		rc = 1;
-	}
 	if (sysctl_state_path(main_state_dir(), a->bridge, path, sizeof(path)))
 		main_die(1, "cannot name the state file");
-	have = sysctl_state_load(path, old, SYSCTL_MAX_ITEMS, &n, err,
-				 sizeof(err));
-	if (have < 0)
-		main_die(1, err);
-	main_restore(old, n);
-	if (have > 0)
-		unlink(path);
-	printf("rules removed; %zu sysctls restored\n", n);
-	return rc;
+	n = main_teardown(a, path, err, sizeof(err));
+	if (n < 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return 1;
+	}
+	printf("rules removed; %d sysctls restored\n", n);
+	return 0;
 }
 
 static int main_check(const struct args *a)

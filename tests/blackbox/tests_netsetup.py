@@ -515,6 +515,69 @@ def netsetup_up_again_with_less(ctx):
     check(not os.listdir(t.state), "state file left behind")
 
 
+# run argv with the file $1 made read-only in a mount namespace of its own:
+# writing that sysctl then fails with EROFS, the way a kernel may refuse one
+RO_SH = ('mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && '
+         'shift && exec "$@"')
+
+
+def _netsetup_ro(t, path, *args):
+    env = dict(os.environ, STRAIT_STATE_DIR=t.state)
+    return subprocess.run(["unshare", "--mount", "--propagation", "private",
+                           "sh", "-c", RO_SH, "sh", path, t.ctx.netsetup,
+                           *args], capture_output=True, text=True,
+                          timeout=60, env=env)
+
+
+def _rolled_back(t, r, before, rules0, what):
+    check(r.returncode == 1 and "rolled back" in r.stderr and
+          r.stderr.count("\n") == 1,
+          "%s: exit %d: %r" % (what, r.returncode, r.stderr))
+    check(sysctls() == before, "%s: sysctls not as before the first up"
+          % what)
+    check(ruleset() == rules0, "%s: rules left:\n%s" % (what, ruleset()))
+    check(not os.listdir(t.state), "%s: state file left" % what)
+    check(r.stdout == "", "%s: printed as done: %r" % (what, r.stdout))
+
+
+@test(netsetup=True)
+def netsetup_failed_up_rolls_back(ctx):
+    """A sysctl write that fails part-way through up (made read-only in a
+    mount namespace), or a failing ip6tables-restore: exit 1 and nothing
+    of ours is left; after a working up, a failed second one takes
+    everything back as down would (forwarding on with our drop rules gone
+    would let the outside into the bridge)."""
+    t = Topo(ctx)
+    before, rules0 = sysctls(), ruleset()
+    # the third write of a first up: two are done and the rules are in
+    r = _netsetup_ro(t, "/proc/sys/net/ipv4/conf/br0/rp_filter", "up", *UP)
+    _rolled_back(t, r, before, rules0, "first up")
+    if os.path.exists("/proc/sys/net/ipv6/conf/eth0/force_forwarding"):
+        t.netsetup("up", *UP)
+        r = _netsetup_ro(t, "/proc/sys/net/ipv6/conf/eth0/force_forwarding",
+                         "up", "--ipv6", *UP)
+        _rolled_back(t, r, before, rules0, "second up")
+        got = t.reach("ctr", "192.0.2.2", 9000)
+        check(got.startswith("FAIL"), "after the rollback the container "
+              "still reaches the outside: %r" % got)
+    # iptables: IPv4 chains go in, ip6tables-restore fails
+    fake = tempfile.mkdtemp(prefix="strait-fakebin-")
+    ctx.sb.on_exit(lambda: shutil.rmtree(fake, ignore_errors=True))
+    with open(os.path.join(fake, "ip6tables-restore"), "w") as f:
+        f.write("#!/bin/sh\necho 'ip6tables-restore: injected failure' "
+                ">&2\nexit 1\n")
+    os.chmod(os.path.join(fake, "ip6tables-restore"), 0o755)
+    env = dict(os.environ, STRAIT_STATE_DIR=t.state,
+               PATH=fake + ":" + os.environ["PATH"])
+    r = subprocess.run([ctx.netsetup, "up", "--backend", "iptables", *UP,
+                        "--publish", "tcp:[2001:db8:2::1]:8080"],
+                       capture_output=True, text=True, timeout=60, env=env)
+    _rolled_back(t, r, before, rules0, "ip6tables-restore failing")
+    check("injected failure" in r.stderr, "the cause is not named: %r"
+          % r.stderr)
+    check("STRAIT" not in sh("iptables-save").stdout, "IPv4 chains left")
+
+
 @test(netsetup=True)
 def netsetup_ipv6_needs_a_subnet(ctx):
     """--ipv6 on a bridge with only a link-local IPv6 address: exit 2,
