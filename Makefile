@@ -57,7 +57,7 @@ ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDSAN) $(LDFLAGS)
 COMMON_SRC := common/log.c common/addr.c common/priv.c common/listener.c
 PROXY_SRC  := proxy/cfg.c proxy/ready.c proxy/tcp_relay.c \
 	proxy/udp_flow.c proxy/udp_server.c \
-	proxy/tcp_server.c
+	proxy/tcp_server.c proxy/proxyhdr.c
 PROXY_MAIN := proxy/main.c
 NS_SRC     := netsetup/args.c netsetup/valid.c netsetup/rules.c \
 	netsetup/sysctl.c netsetup/nft.c netsetup/ipt.c netsetup/netexec.c
@@ -68,7 +68,7 @@ PROXY_OBJ  := $(PROXY_SRC:%.c=$(O)/%.o)
 NS_OBJ     := $(NS_SRC:%.c=$(O)/%.o)
 
 UNIT_TESTS := test_cfg test_addr test_ready test_tcp_relay test_log \
-	test_udp_flow test_valid test_rules test_args test_sysctl
+	test_udp_flow test_valid test_rules test_args test_sysctl test_proxyhdr
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
 .PHONY: all clean install uninstall test test-docker demo deps unit-bins \

@@ -24,6 +24,7 @@ const char cfg_usage[] =
 	"                    [-log-level error|warn|info|debug]\n"
 	"                    [-udp-timeout DURATION] [-udp-max-flows N]\n"
 	"                    [-half-close-timeout DURATION]\n"
+	"                    [-proxy-protocol v1|v2]\n"
 	"       strait-proxy -version | -help\n"
 	"\n"
 	"A drop-in for docker-proxy: dockerd --userland-proxy-path=PATH.\n"
@@ -48,6 +49,11 @@ const char cfg_usage[] =
 	"  -half-close-timeout D  once one side of a TCP connection has\n"
 	"                      closed, reset it after D with no bytes moving\n"
 	"                      (default 0: never); env " CFG_ENV_HALF_CLOSE "\n"
+	"  -proxy-protocol V   tell the container who the client is: send a\n"
+	"                      PROXY protocol v1 or v2 header first (TCP;\n"
+	"                      the server must expect it); env\n"
+	"                      " CFG_ENV_PROXY_PROTOCOL "=V or V:PORTS, e.g.\n"
+	"                      v2:443,8000-8010 (host ports)\n"
 	"  -version, -v        print the version and exit\n"
 	"  -help, -h           print this help and exit\n"
 	"\n"
@@ -66,6 +72,7 @@ enum cfg_opt {
 	OPT_UDP_TIMEOUT,
 	OPT_UDP_MAX_FLOWS,
 	OPT_HALF_CLOSE,
+	OPT_PROXY_PROTOCOL,
 	OPT_VERSION,
 	OPT_HELP,
 	OPT_COUNT,
@@ -90,6 +97,7 @@ static const struct cfg_flag cfg_flags[] = {
 	{ "udp-timeout", OPT_UDP_TIMEOUT, false },
 	{ "half-close-timeout", OPT_HALF_CLOSE, false },
 	{ "udp-max-flows", OPT_UDP_MAX_FLOWS, false },
+	{ "proxy-protocol", OPT_PROXY_PROTOCOL, false },
 	{ "version", OPT_VERSION, true },
 	{ "v", OPT_VERSION, true },
 	{ "help", OPT_HELP, true },
@@ -189,35 +197,130 @@ static int cfg_set_half_close(const char *what, const char *v, uint64_t *ms,
 	return 0;
 }
 
+/* "off", "v1" or "v2": 0, 1, 2 */
+static int cfg_pp_word(const char *v, size_t n, int *version)
+{
+	static const char *const words[] = { "off", "v1", "v2" };
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (strlen(words[i]) == n && !strncmp(v, words[i], n)) {
+			*version = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* "PORT" or "FIRST-LAST", @n bytes at @v, into @r */
+static int cfg_pp_range(const char *v, size_t n, uint16_t r[2])
+{
+	char one[16];
+	char *dash;
+
+	if (n == 0 || n >= sizeof(one))
+		return -1;
+	memcpy(one, v, n);
+	one[n] = '\0';
+	dash = strchr(one, '-');
+	if (dash)
+		*dash = '\0';
+	if (addr_parse_port(one, &r[0]) ||
+	    addr_parse_port(dash ? dash + 1 : one, &r[1]) || r[1] < r[0])
+		return -1;
+	return 0;
+}
+
+/* STRAIT_PROXY_PROTOCOL: "V", or "V:PORTS" with PORTS a comma list of
+ * ports and ranges */
+static int cfg_set_pp_env(const char *v, struct cfg *cfg, char *err,
+			  size_t errlen)
+{
+	const char *colon = strchr(v, ':'), *p;
+	size_t n = 0, len;
+
+	if (cfg_pp_word(v, colon ? (size_t)(colon - v) : strlen(v),
+			&cfg->pp_version))
+		goto bad;
+	for (p = colon; p; p = strchr(p, ',')) {
+		p++;
+		len = strcspn(p, ",");
+		if (n == CFG_PP_MAX_PORTS || cfg_pp_range(p, len,
+							  cfg->pp_ports[n++]))
+			goto bad;
+	}
+	cfg->pp_nports = n;
+	return 0;
+bad:
+	cfg->pp_version = 0;
+	cfg->pp_nports = 0;
+	return snprintf(err, errlen,
+			"invalid " CFG_ENV_PROXY_PROTOCOL " \"%.64s\" (want "
+			"v1 or v2, optionally :PORTS, e.g. v2:443,8000-8010; "
+			"at most %d)",
+			v, CFG_PP_MAX_PORTS),
+	       -1;
+}
+
 /**
  * cfg_env() - settings from the environment, where no flag gave them
  * @cfg:	configuration parsed from argv
- * @timeout:	value of STRAIT_UDP_TIMEOUT, or NULL
- * @max_flows:	value of STRAIT_UDP_MAX_FLOWS, or NULL
- * @half_close:	value of STRAIT_HALF_CLOSE_TIMEOUT, or NULL
+ * @env:	the variables' values
  * @err:	one-line message on failure
  * @errlen:	size of @err
  *
  * dockerd passes no extra flags to the proxy, but it does pass its own
- * environment: this is how a user sets these under dockerd.
+ * environment: this is how a user sets these under dockerd. The PROXY
+ * protocol setting is for TCP: UDP proxies, started with the same
+ * environment, leave it alone.
  *
  * Return: 0, or -1 with @err set
  */
-int cfg_env(struct cfg *cfg, const char *timeout, const char *max_flows,
-	    const char *half_close, char *err, size_t errlen)
+int cfg_env(struct cfg *cfg, const struct cfg_environ *env, char *err,
+	    size_t errlen)
 {
-	if (timeout && *timeout && !cfg->udp_timeout_set &&
-	    cfg_set_timeout(CFG_ENV_UDP_TIMEOUT, timeout, &cfg->udp_timeout_ms,
-			    err, errlen))
+	const char *v;
+
+	v = env->udp_timeout;
+	if (v && *v && !cfg->udp_timeout_set &&
+	    cfg_set_timeout(CFG_ENV_UDP_TIMEOUT, v, &cfg->udp_timeout_ms, err,
+			    errlen))
 		return -1;
-	if (max_flows && *max_flows && !cfg->udp_max_flows_set &&
-	    cfg_set_flows(CFG_ENV_UDP_MAX_FLOWS, max_flows,
-			  &cfg->udp_max_flows, err, errlen))
+	v = env->udp_max_flows;
+	if (v && *v && !cfg->udp_max_flows_set &&
+	    cfg_set_flows(CFG_ENV_UDP_MAX_FLOWS, v, &cfg->udp_max_flows, err,
+			  errlen))
 		return -1;
-	if (half_close && *half_close && !cfg->half_close_set &&
-	    cfg_set_half_close(CFG_ENV_HALF_CLOSE, half_close,
-			       &cfg->half_close_ms, err, errlen))
+	v = env->half_close;
+	if (v && *v && !cfg->half_close_set &&
+	    cfg_set_half_close(CFG_ENV_HALF_CLOSE, v, &cfg->half_close_ms, err,
+			       errlen))
 		return -1;
+	v = env->proxy_protocol;
+	if (v && *v && !cfg->pp_set && cfg->proto == CFG_PROTO_TCP &&
+	    cfg_set_pp_env(v, cfg, err, errlen))
+		return -1;
+	return 0;
+}
+
+/**
+ * cfg_pp_version() - the PROXY protocol version for one host port
+ * @cfg:	configuration
+ * @host_port:	one of the ports served
+ *
+ * Return: 0 (none), 1 or 2
+ */
+int cfg_pp_version(const struct cfg *cfg, uint16_t host_port)
+{
+	size_t i;
+
+	if (!cfg->pp_nports)
+		return cfg->pp_version;
+	for (i = 0; i < cfg->pp_nports; i++) {
+		if (host_port >= cfg->pp_ports[i][0] &&
+		    host_port <= cfg->pp_ports[i][1])
+			return cfg->pp_version;
+	}
 	return 0;
 }
 
@@ -376,6 +479,15 @@ static int cfg_set(const struct cfg_flag *f, const char *v, struct cfg *cfg,
 		cfg->half_close_set = true;
 		return cfg_set_half_close("-half-close-timeout", v,
 					  &cfg->half_close_ms, err, errlen);
+	case OPT_PROXY_PROTOCOL:
+		cfg->pp_set = true;
+		if (cfg_pp_word(v, strlen(v), &cfg->pp_version))
+			return snprintf(err, errlen,
+					"invalid -proxy-protocol \"%s\" (want "
+					"v1, v2 or off)",
+					v),
+			       -1;
+		return 0;
 	case OPT_UDP_MAX_FLOWS:
 		cfg->udp_max_flows_set = true;
 		return cfg_set_flows("-udp-max-flows", v, &cfg->udp_max_flows,
@@ -455,6 +567,9 @@ static int cfg_check(const struct cfg *cfg, unsigned seen, char *err,
 	/* With fd 4 the socket says where it is bound; otherwise we bind */
 	if (!cfg->use_listen_fd && !(seen & (1U << OPT_HOST_IP)))
 		return snprintf(err, errlen, "missing -host-ip"), -1;
+	if (cfg->pp_version && cfg->proto != CFG_PROTO_TCP)
+		return snprintf(err, errlen, "-proxy-protocol is for tcp only"),
+		       -1;
 	if (cfg->nports != cfg->container_nports)
 		return snprintf(err, errlen,
 				"-host-port and -container-port must be ranges "

@@ -22,6 +22,9 @@ enum cfg_action {
 	CFG_HELP,
 };
 
+/* Port ranges STRAIT_PROXY_PROTOCOL may list */
+#define CFG_PP_MAX_PORTS 32
+
 /**
  * struct cfg - strait-proxy's configuration, from argv only
  * @action:		run, or print version/help
@@ -42,6 +45,11 @@ enum cfg_action {
  * @udp_max_flows:	capacity of the UDP flow table
  * @half_close_ms:	a TCP connection one side has closed ends (reset)
  *			after this long with no bytes moving; 0: never
+ * @pp_version:		PROXY protocol header to the container: 1, 2;
+ *			0: none
+ * @pp_ports:		host ports it applies to ([i][0]-[i][1]); none: all
+ * @pp_nports:		entries in @pp_ports
+ * @pp_set:		-proxy-protocol was given
  * @udp_timeout_set:	-udp-timeout was given (it beats the environment)
  * @udp_max_flows_set:	-udp-max-flows was given
  * @half_close_set:	-half-close-timeout was given
@@ -61,6 +69,10 @@ struct cfg {
 	uint64_t udp_timeout_ms;
 	uint32_t udp_max_flows;
 	uint64_t half_close_ms;
+	int pp_version;
+	uint16_t pp_ports[CFG_PP_MAX_PORTS][2];
+	size_t pp_nports;
+	bool pp_set;
 	bool udp_timeout_set, udp_max_flows_set, half_close_set;
 };
 
@@ -69,11 +81,21 @@ struct cfg {
 #define CFG_ENV_UDP_TIMEOUT "STRAIT_UDP_TIMEOUT"
 #define CFG_ENV_UDP_MAX_FLOWS "STRAIT_UDP_MAX_FLOWS"
 #define CFG_ENV_HALF_CLOSE "STRAIT_HALF_CLOSE_TIMEOUT"
+#define CFG_ENV_PROXY_PROTOCOL "STRAIT_PROXY_PROTOCOL"
+
+/**
+ * struct cfg_environ - the environment variables strait-proxy reads; NULL
+ * or empty where unset
+ */
+struct cfg_environ {
+	const char *udp_timeout, *udp_max_flows, *half_close, *proxy_protocol;
+};
 
 int cfg_parse(int argc, const char *const argv[], struct cfg *cfg, char *err,
 	      size_t errlen);
-int cfg_env(struct cfg *cfg, const char *timeout, const char *max_flows,
-	    const char *half_close, char *err, size_t errlen);
+int cfg_env(struct cfg *cfg, const struct cfg_environ *env, char *err,
+	    size_t errlen);
+int cfg_pp_version(const struct cfg *cfg, uint16_t host_port);
 int cfg_parse_duration(const char *s, uint64_t *ms);
 const char *cfg_proto_name(enum cfg_proto proto);
 int cfg_ipproto(enum cfg_proto proto);

@@ -82,6 +82,33 @@ static int main_listen(const struct cfg *cfg, uint32_t i, char *err,
 	return fd;
 }
 
+/* What the start-up line says of the PROXY protocol: where it applies */
+static const char *main_pp_note(const struct cfg *cfg)
+{
+	static char note[64];
+	uint32_t i, on = 0;
+
+	for (i = 0; i < cfg->nports; i++)
+		on += cfg_pp_version(cfg, (uint16_t)(cfg->host_port + i)) != 0;
+	if (!on)
+		return "";
+	snprintf(note, sizeof(note), " (PROXY protocol v%d%s)",
+		 cfg->pp_version, on < cfg->nports ? " on some ports" : "");
+	return note;
+}
+
+static const char *main_half_close_note(const struct cfg *cfg)
+{
+	static char note[96];
+
+	if (!cfg->half_close_ms)
+		return "";
+	snprintf(note, sizeof(note),
+		 " (half-closed connections idle for %llu ms are reset)",
+		 (unsigned long long)cfg->half_close_ms);
+	return note;
+}
+
 static void main_log_start(const struct cfg *cfg, int lfd,
 			   const union addr_sock *target)
 {
@@ -106,14 +133,10 @@ static void main_log_start(const struct cfg *cfg, int lfd,
 			 "%u at once%s)",
 			 from, to, (unsigned long long)cfg->udp_timeout_ms,
 			 cfg->udp_max_flows, cfg->nports > 1 ? " per port" : "");
-	else if (cfg->half_close_ms)
-		log_info("tcp %s -> %s%s (half-closed connections idle for "
-			 "%llu ms are reset)",
-			 from, to, cfg->no_splice ? " (copying, no splice)" : "",
-			 (unsigned long long)cfg->half_close_ms);
 	else
-		log_info("tcp %s -> %s%s", from, to,
-			 cfg->no_splice ? " (copying, no splice)" : "");
+		log_info("tcp %s -> %s%s%s%s", from, to,
+			 cfg->no_splice ? " (copying, no splice)" : "",
+			 main_pp_note(cfg), main_half_close_note(cfg));
 }
 
 static void main_stop(evutil_socket_t sig, short what, void *arg)
@@ -134,6 +157,7 @@ static void main_hup(evutil_socket_t sig, short what, void *arg)
 static int main_serve(struct main_server *srv, const struct cfg *cfg,
 		      struct event_base *base, const int *lfds)
 {
+	struct tcp_server_opts opts = { cfg->no_splice, cfg->half_close_ms, 0 };
 	union addr_sock target;
 	socklen_t len;
 	uint32_t i;
@@ -148,10 +172,12 @@ static int main_serve(struct main_server *srv, const struct cfg *cfg,
 			rc = udp_server_init(&srv[i].udp, base, lfds[i],
 					     &target, len, cfg->udp_timeout_ms,
 					     cfg->udp_max_flows);
-		else
+		else {
+			opts.pp_version = cfg_pp_version(
+				cfg, (uint16_t)(cfg->host_port + i));
 			rc = tcp_server_init(&srv[i].tcp, base, lfds[i],
-					     &target, len, cfg->no_splice,
-					     cfg->half_close_ms);
+					     &target, len, &opts);
+		}
 		if (rc)
 			return -1;
 		srv[i].up = true;
@@ -194,6 +220,7 @@ static int main_run(struct event_base *base, struct main_server *srv,
 int main(int argc, char *argv[])
 {
 	struct priv_user user = { 0 };
+	struct cfg_environ env;
 	struct main_server *srv;
 	struct event_base *base;
 	char err[512];
@@ -214,9 +241,11 @@ int main(int argc, char *argv[])
 		fputs(cfg_usage, stdout);
 		return 0;
 	}
-	if (cfg_env(&cfg, getenv(CFG_ENV_UDP_TIMEOUT),
-		    getenv(CFG_ENV_UDP_MAX_FLOWS), getenv(CFG_ENV_HALF_CLOSE),
-		    err, sizeof(err)))
+	env = (struct cfg_environ){ getenv(CFG_ENV_UDP_TIMEOUT),
+				    getenv(CFG_ENV_UDP_MAX_FLOWS),
+				    getenv(CFG_ENV_HALF_CLOSE),
+				    getenv(CFG_ENV_PROXY_PROTOCOL) };
+	if (cfg_env(&cfg, &env, err, sizeof(err)))
 		main_fail(2, err);
 	log_init(PROG, cfg.log_level);
 	if (cfg.user && priv_lookup_user(cfg.user, &user, err, sizeof(err)))

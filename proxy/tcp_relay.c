@@ -368,6 +368,39 @@ fail:
 }
 
 /**
+ * tcp_relay_preamble() - bytes the container gets before any of the
+ * client's (a PROXY protocol header)
+ * @r:		relay just made, before the event loop ran it
+ * @p:		bytes
+ * @n:		how many, at most TCP_RELAY_BUF
+ *
+ * They wait as bytes the container has not taken yet: the client's are
+ * read only once these are written.
+ *
+ * Return: 0, or -1 with errno (ENOMEM; EINVAL if the relay already holds
+ * bytes or @n is too large)
+ */
+int tcp_relay_preamble(struct tcp_relay *r, const void *p, size_t n)
+{
+	struct tcp_dir *d = &r->dir[0];
+
+	if (n > TCP_RELAY_BUF || d->pending || d->splicing) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!n)
+		return 0;
+	d->buf = malloc(TCP_RELAY_BUF);
+	if (!d->buf)
+		return -1;
+	memcpy(d->buf, p, n);
+	d->off = 0;
+	d->pending = n;
+	tcp_relay_arm(r);
+	return 0;
+}
+
+/**
  * tcp_relay_reset() - make the coming close() send RST instead of FIN
  * @fd:		TCP socket
  */

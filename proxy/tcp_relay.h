@@ -88,6 +88,7 @@ struct tcp_relay {
 struct tcp_relay *tcp_relay_new(struct event_base *base, int client,
 				int server, bool connecting, bool copy,
 				tcp_relay_done_fn done, void *arg);
+int tcp_relay_preamble(struct tcp_relay *r, const void *p, size_t n);
 void tcp_relay_free(struct tcp_relay *r, bool reset);
 void tcp_relay_reset(int fd);
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "proxyhdr.h"
 
 /* Clients accepted per wake-up before other events get their turn */
 #define TCP_SERVER_ACCEPT_BATCH 64
@@ -58,7 +59,7 @@ static void tcp_server_done(struct tcp_relay *r, enum tcp_relay_end end,
 	else if (end == TCP_RELAY_IDLE)
 		log_debug("reset after %llu ms half-closed and idle: %llu "
 			  "bytes to the container, %llu back",
-			  (unsigned long long)s->half_close_ms,
+			  (unsigned long long)s->opts.half_close_ms,
 			  r->dir[0].bytes, r->dir[1].bytes);
 	else
 		log_debug("closed%s%s: %llu bytes to the container, %llu back",
@@ -92,13 +93,47 @@ static void tcp_server_resume(evutil_socket_t fd, short what, void *arg)
 	event_add(s->accept_ev, NULL);
 }
 
-/* Return: 0, or an errno that should pause accepting */
-static int tcp_server_open(struct tcp_server *s, int cfd)
+/*
+ * The PROXY protocol header for client @peer on @cfd, in @buf.
+ * Return: its length, or -1 with errno
+ */
+static int tcp_server_pp(const struct tcp_server *s, int cfd,
+			 const union addr_sock *peer, char *buf)
 {
+	union addr_sock local;
+	socklen_t len = sizeof(local);
+	int n;
+
+	if (getsockname(cfd, &local.sa, &len))
+		return -1;
+	n = proxyhdr_build(s->opts.pp_version, &peer->sa, &local.sa, buf,
+			   PROXYHDR_MAX);
+	if (n < 0)
+		errno = EINVAL;
+	return n;
+}
+
+/* Return: 0, or an errno that should pause accepting */
+static int tcp_server_open(struct tcp_server *s, int cfd,
+			   const union addr_sock *peer)
+{
+	char hdr[PROXYHDR_MAX];
+	int hlen = 0;
 	struct tcp_relay *r;
 	bool connecting = false;
 	int sfd, err;
 
+	if (s->opts.pp_version) {
+		hlen = tcp_server_pp(s, cfd, peer, hdr);
+		if (hlen < 0) {
+			/* never pass a client on without its header */
+			log_msg_rl(&tcp_server_rl_conn, LOG_LVL_WARN,
+				   "PROXY header: %s", strerror(errno));
+			tcp_relay_reset(cfd);
+			close(cfd);
+			return 0;
+		}
+	}
 	sfd = socket(s->target.sa.sa_family,
 		     SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (sfd < 0) {
@@ -122,11 +157,15 @@ static int tcp_server_open(struct tcp_server *s, int cfd)
 		return err;
 	}
 
-	r = tcp_relay_new(s->base, cfd, sfd, connecting, s->copy,
+	r = tcp_relay_new(s->base, cfd, sfd, connecting, s->opts.copy,
 			  tcp_server_done, s);
 	if (!r)
 		return ENOMEM;
-	r->half_close_ms = s->half_close_ms;
+	if (hlen && tcp_relay_preamble(r, hdr, (size_t)hlen)) {
+		tcp_relay_free(r, true);
+		return ENOMEM;
+	}
+	r->half_close_ms = s->opts.half_close_ms;
 	LIST_INSERT_HEAD(&s->relays, r, link);
 	s->nrelays++;
 	return 0;
@@ -169,7 +208,7 @@ static void tcp_server_accept(evutil_socket_t lfd, short what, void *arg)
 			addr_format_sock(&peer.sa, who, sizeof(who));
 			log_debug("accepted %s", who);
 		}
-		err = tcp_server_open(s, cfd);
+		err = tcp_server_open(s, cfd, &peer);
 		if (err && tcp_server_resource_err(err)) {
 			tcp_server_pause(s, err);
 			return;
@@ -184,22 +223,20 @@ static void tcp_server_accept(evutil_socket_t lfd, short what, void *arg)
  * @lfd:	non-blocking listening socket (owned from here on)
  * @target:	container address
  * @target_len:	length of @target
- * @copy:	relays copy instead of splicing
- * @half_close_ms: reset relays half-closed and idle this long (0: never)
+ * @opts:	how relays behave
  *
  * Return: 0, or -1 if out of memory
  */
 int tcp_server_init(struct tcp_server *s, struct event_base *base, int lfd,
 		    const union addr_sock *target, socklen_t target_len,
-		    bool copy, uint64_t half_close_ms)
+		    const struct tcp_server_opts *opts)
 {
 	memset(s, 0, sizeof(*s));
 	s->base = base;
 	s->lfd = lfd;
 	s->target = *target;
 	s->target_len = target_len;
-	s->copy = copy;
-	s->half_close_ms = half_close_ms;
+	s->opts = *opts;
 	/* Linux copies these options from a listener to the sockets it
 	 * accepts (and arms their keepalive timers): set them once here */
 	s->inherit = tcp_server_sockopts(lfd) == 0;

@@ -16,13 +16,25 @@ struct event_base;
 #define TCP_SERVER_PAUSE_MS 250
 
 /**
+ * struct tcp_server_opts - how a server's relays behave
+ * @copy:	copy instead of splicing
+ * @half_close_ms: reset a half-closed relay idle this long (0: never)
+ * @pp_version:	PROXY protocol header (1, 2) sent to the container first;
+ *		0: none
+ */
+struct tcp_server_opts {
+	bool copy;
+	uint64_t half_close_ms;
+	int pp_version;
+};
+
+/**
  * struct tcp_server - accepts clients and relays each to the container
  * @base:	event base
  * @lfd:	listening socket
  * @target:	container address and port
  * @target_len:	length of @target
- * @copy:	relays copy instead of splicing
- * @half_close_ms: reset a half-closed relay idle this long (0: never)
+ * @opts:	how relays behave
  * @inherit:	accepted sockets inherit TCP_NODELAY and keepalive from the
  *		listener (set there once), so they need no setsockopt() each
  * @accept_ev:	readable listener
@@ -36,8 +48,7 @@ struct tcp_server {
 	int lfd;
 	union addr_sock target;
 	socklen_t target_len;
-	bool copy;
-	uint64_t half_close_ms;
+	struct tcp_server_opts opts;
 	bool inherit;
 	struct event *accept_ev, *pause_ev;
 	bool paused;
@@ -47,7 +58,7 @@ struct tcp_server {
 
 int tcp_server_init(struct tcp_server *s, struct event_base *base, int lfd,
 		    const union addr_sock *target, socklen_t target_len,
-		    bool copy, uint64_t half_close_ms);
+		    const struct tcp_server_opts *opts);
 void tcp_server_close(struct tcp_server *s);
 
 #endif

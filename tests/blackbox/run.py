@@ -22,6 +22,7 @@ import sandbox  # noqa: E402
 import tests_tcp  # noqa: E402
 import tests_udp  # noqa: E402,F401 (registers its tests)
 import tests_netsetup  # noqa: E402,F401 (registers its tests)
+import tests_proxyproto  # noqa: E402,F401 (registers its tests)
 
 TEST_SECONDS = 120  # watchdog per test
 

@@ -31,10 +31,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			start = i + 1;
 		}
 	}
-	if (!cfg_parse(argc, argv, &cfg, err, sizeof(err)))
-		cfg_env(&cfg, argc > 1 ? argv[1] : NULL,
-			argc > 2 ? argv[2] : NULL, argc > 3 ? argv[3] : NULL,
-			err, sizeof(err));
+	if (!cfg_parse(argc, argv, &cfg, err, sizeof(err))) {
+		struct cfg_environ env = { argc > 1 ? argv[1] : NULL,
+					   argc > 2 ? argv[2] : NULL,
+					   argc > 3 ? argv[3] : NULL,
+					   argc > 4 ? argv[4] : NULL };
+
+		if (!cfg_env(&cfg, &env, err, sizeof(err)))
+			cfg_pp_version(&cfg, cfg.host_port);
+	}
 	free(buf);
 	return 0;
 }

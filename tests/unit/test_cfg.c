@@ -14,6 +14,7 @@
 #define ARGV(...) \
 	((const char *const[]){ "/usr/bin/strait-proxy", __VA_ARGS__ })
 #define ARGC(...) ((int)(sizeof(ARGV(__VA_ARGS__)) / sizeof(const char *)))
+#define ENV(...) (&(struct cfg_environ){ __VA_ARGS__ })
 #define PARSE(c, e, ...) cfg_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), c, \
 				   e, sizeof(e))
 
@@ -300,10 +301,17 @@ static void test_udp_settings(void **state)
 			 0);
 	assert_int_equal(c.udp_timeout_ms, CFG_UDP_TIMEOUT_MS);
 	assert_int_equal(c.udp_max_flows, CFG_UDP_MAX_FLOWS);
-	assert_int_equal(cfg_env(&c, "2m", "100", NULL, err, sizeof(err)), 0);
+	assert_int_equal(cfg_env(&c,
+				 ENV(.udp_timeout = "2m",
+				     .udp_max_flows = "100"),
+				 err, sizeof(err)),
+			 0);
 	assert_int_equal(c.udp_timeout_ms, 120000);
 	assert_int_equal(c.udp_max_flows, 100);
-	assert_int_equal(cfg_env(&c, NULL, "", NULL, err, sizeof(err)), 0);
+	assert_int_equal(cfg_env(&c,
+				 ENV(.udp_max_flows = ""),
+				 err, sizeof(err)),
+			 0);
 	assert_int_equal(c.udp_timeout_ms, 120000);
 
 	assert_int_equal(PARSE(&c, err, "-udp-timeout=300ms", "-udp-max-flows",
@@ -311,7 +319,11 @@ static void test_udp_settings(void **state)
 			       "-container-ip", "10.0.0.2", "-container-port",
 			       "53"),
 			 0);
-	assert_int_equal(cfg_env(&c, "2m", "100", NULL, err, sizeof(err)), 0);
+	assert_int_equal(cfg_env(&c,
+				 ENV(.udp_timeout = "2m",
+				     .udp_max_flows = "100"),
+				 err, sizeof(err)),
+			 0);
 	assert_int_equal(c.udp_timeout_ms, 300);
 	assert_int_equal(c.udp_max_flows, 1000);
 
@@ -326,11 +338,16 @@ static void test_udp_settings(void **state)
 			       "-container-ip", "10.0.0.2", "-container-port",
 			       "53"),
 			 0);
-	assert_int_equal(cfg_env(&c, "forever", NULL, NULL, err, sizeof(err)),
+	assert_int_equal(cfg_env(&c,
+				 ENV(.udp_timeout = "forever"),
+				 err, sizeof(err)),
 			 -1);
 	assert_string_equal(err, "invalid STRAIT_UDP_TIMEOUT \"forever\" "
 				 "(want e.g. 90s, 500ms, 2m)");
-	assert_int_equal(cfg_env(&c, NULL, "lots", NULL, err, sizeof(err)), -1);
+	assert_int_equal(cfg_env(&c,
+				 ENV(.udp_max_flows = "lots"),
+				 err, sizeof(err)),
+			 -1);
 	assert_string_equal(err, "invalid STRAIT_UDP_MAX_FLOWS \"lots\" "
 				 "(want 1-1000000)");
 }
@@ -347,9 +364,14 @@ static void test_half_close(void **state)
 			       "80"),
 			 0);
 	assert_int_equal(c.half_close_ms, 0);
-	assert_int_equal(cfg_env(&c, NULL, NULL, "10m", err, sizeof(err)), 0);
+	assert_int_equal(cfg_env(&c,
+				 ENV(.half_close = "10m"),
+				 err, sizeof(err)),
+			 0);
 	assert_int_equal(c.half_close_ms, 600000);
-	assert_int_equal(cfg_env(&c, NULL, NULL, "later", err, sizeof(err)),
+	assert_int_equal(cfg_env(&c,
+				 ENV(.half_close = "later"),
+				 err, sizeof(err)),
 			 -1);
 	assert_string_equal(err, "invalid STRAIT_HALF_CLOSE_TIMEOUT \"later\" "
 				 "(want e.g. 10m, 90s, or 0 for never)");
@@ -358,7 +380,10 @@ static void test_half_close(void **state)
 			       "::", "-host-port", "80", "-container-ip",
 			       "10.0.0.2", "-container-port", "80"),
 			 0);
-	assert_int_equal(cfg_env(&c, NULL, NULL, "10m", err, sizeof(err)), 0);
+	assert_int_equal(cfg_env(&c,
+				 ENV(.half_close = "10m"),
+				 err, sizeof(err)),
+			 0);
 	assert_int_equal(c.half_close_ms, 0);
 	assert_int_equal(PARSE(&c, err, "-half-close-timeout", "250ms",
 			       "-host-ip", "::", "-host-port", "80",
@@ -369,6 +394,78 @@ static void test_half_close(void **state)
 	assert_int_equal(PARSE(&c, err, "-half-close-timeout", "-1s"), -1);
 	assert_string_equal(err, "invalid -half-close-timeout \"-1s\" (want "
 				 "e.g. 10m, 90s, or 0 for never)");
+}
+
+/* Off by default; the flag or the environment, for tcp only; a port list
+ * in the environment picks host ports (dockerd starts every proxy with
+ * the same environment) */
+static void test_proxy_protocol(void **state)
+{
+	static const char *const bad[] = { "yes",     "v2:",   "v2:0",
+					   "v2:80,",  "v2:90-80", "v2:80-",
+					   "v2:x",    "v2:65536", ":80" };
+	struct cfg c;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(PARSE(&c, err, "-host-ip", "::", "-host-port", "443",
+			       "-container-ip", "10.0.0.2", "-container-port",
+			       "443"),
+			 0);
+	assert_int_equal(cfg_pp_version(&c, 443), 0);
+	assert_int_equal(cfg_env(&c, ENV(.proxy_protocol = "v2"), err,
+				 sizeof(err)),
+			 0);
+	assert_int_equal(cfg_pp_version(&c, 443), 2);
+	assert_int_equal(cfg_env(&c,
+				 ENV(.proxy_protocol = "v1:80,8000-8010,443"),
+				 err, sizeof(err)),
+			 0);
+	assert_int_equal(cfg_pp_version(&c, 443), 1);
+	assert_int_equal(cfg_pp_version(&c, 8005), 1);
+	assert_int_equal(cfg_pp_version(&c, 8011), 0);
+	assert_int_equal(cfg_pp_version(&c, 22), 0);
+	/* bad values: one clear line each, and the setting stays off */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(cfg_env(&c, ENV(.proxy_protocol = bad[i]),
+					 err, sizeof(err)),
+				 -1);
+		assert_non_null(strstr(err, "invalid STRAIT_PROXY_PROTOCOL"));
+		assert_int_equal(cfg_pp_version(&c, 443), 0);
+	}
+	/* the flag beats the environment */
+	assert_int_equal(PARSE(&c, err, "-proxy-protocol", "off", "-host-ip",
+			       "::", "-host-port", "443", "-container-ip",
+			       "10.0.0.2", "-container-port", "443"),
+			 0);
+	assert_int_equal(cfg_env(&c, ENV(.proxy_protocol = "v2"), err,
+				 sizeof(err)),
+			 0);
+	assert_int_equal(cfg_pp_version(&c, 443), 0);
+	assert_int_equal(PARSE(&c, err, "--proxy-protocol=v1", "-host-ip",
+			       "::", "-host-port", "443", "-container-ip",
+			       "10.0.0.2", "-container-port", "443"),
+			 0);
+	assert_int_equal(cfg_pp_version(&c, 443), 1);
+	assert_int_equal(PARSE(&c, err, "-proxy-protocol", "v3"), -1);
+	assert_string_equal(err, "invalid -proxy-protocol \"v3\" (want v1, v2 "
+				 "or off)");
+	/* udp: the flag is an error, the environment is not for it */
+	assert_int_equal(PARSE(&c, err, "-proto", "udp", "-proxy-protocol",
+			       "v2", "-host-ip", "::", "-host-port", "53",
+			       "-container-ip", "10.0.0.2", "-container-port",
+			       "53"),
+			 -1);
+	assert_string_equal(err, "-proxy-protocol is for tcp only");
+	assert_int_equal(PARSE(&c, err, "-proto", "udp", "-host-ip", "::",
+			       "-host-port", "53", "-container-ip", "10.0.0.2",
+			       "-container-port", "53"),
+			 0);
+	assert_int_equal(cfg_env(&c, ENV(.proxy_protocol = "v2"), err,
+				 sizeof(err)),
+			 0);
+	assert_int_equal(cfg_pp_version(&c, 53), 0);
 }
 
 int main(void)
@@ -383,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_udp_settings),
 		cmocka_unit_test(test_half_close),
+		cmocka_unit_test(test_proxy_protocol),
 	};
 
 	return cmocka_run_group_tests_name("cfg", tests, NULL, NULL);

@@ -409,6 +409,42 @@ static void test_out_of_memory_resets(void **state)
 	assert_true(errno == EPIPE || errno == ECONNRESET);
 }
 
+/*
+ * A preamble (the PROXY header) reaches the container before any of the
+ * client's bytes, even those sent before the connect completed, and the
+ * buffer it took is freed once written.
+ */
+static void test_preamble_first(void **state)
+{
+	struct fixture *f = *state;
+	int a[2], b[2];
+
+	tcp_relay_free(f->r, false);
+	close(f->cl);
+	close(f->sv);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, a),
+			 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, b),
+			 0);
+	f->cl = a[0];
+	f->sv = b[1];
+	put(f->cl, "hello");
+	f->r = tcp_relay_new(f->base, a[1], b[0], true, f->copy, done_cb, f);
+	assert_non_null(f->r);
+	assert_int_equal(tcp_relay_preamble(f->r, "PROXY UNKNOWN\r\n", 15), 0);
+	/* one only: a relay holding bytes refuses another */
+	assert_int_equal(tcp_relay_preamble(f->r, "x", 1), -1);
+	assert_int_equal(errno, EINVAL);
+	spin(f);
+	expect(f->sv, "PROXY UNKNOWN\r\nhello");
+	assert_null(f->r->dir[0].buf);
+	put(f->sv, "world");
+	spin(f);
+	expect(f->cl, "world");
+	assert_int_equal(f->r->dir[0].bytes, 20);
+	assert_int_equal(f->ended, 0);
+}
+
 int main(void)
 {
 #define BOTH(t)                                                              \
@@ -424,6 +460,7 @@ int main(void)
 		BOTH(test_abort_on_write_error),
 		BOTH(test_out_of_memory_resets),
 		BOTH(test_half_close_timeout),
+		BOTH(test_preamble_first),
 	};
 
 	return cmocka_run_group_tests_name("tcp_relay", tests, NULL, NULL);
