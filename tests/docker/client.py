@@ -6,11 +6,16 @@
     client.py par N URL          N downloads at once; print each "LEN SHA256"
     client.py udp HOST PORT N..  one datagram of each size N, echoed back
     client.py listen HOST PORT   hold a TCP port until killed
+    client.py pp HOST PORT       send "hello\n" to an echo server, retried
+                                 until it answers; print our port, then
+                                 what came back, escaped (a PROXY header
+                                 first?)
 """
 import hashlib
 import socket
 import sys
 import threading
+import time
 import urllib.request
 
 
@@ -54,6 +59,31 @@ def udp(host, port, sizes):
     return "\n".join(res)
 
 
+def pp(host, port):
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=5) as c:
+                me = c.getsockname()[1]
+                c.sendall(b"hello\n")
+                c.shutdown(socket.SHUT_WR)
+                got = b""
+                while True:
+                    b = c.recv(4096)
+                    if not b:
+                        break
+                    got += b
+        except OSError:
+            got = b""
+        if got or time.monotonic() > deadline:
+            # escaped: the driver reads our output as text, which would
+            # turn "\r\n" into "\n"
+            return "%d\n%s" % (me if got else 0,
+                               got.decode("latin-1").encode(
+                                   "unicode_escape").decode())
+        time.sleep(0.3)  # the container's server is not up yet
+
+
 def listen(host, port):
     s = socket.socket()
     s.bind((host, port))
@@ -71,5 +101,7 @@ if __name__ == "__main__":
     elif cmd == "udp":
         print(udp(sys.argv[2], int(sys.argv[3]), [int(x) for x in
                                                    sys.argv[4:]]))
+    elif cmd == "pp":
+        print(pp(sys.argv[2], int(sys.argv[3])), end="")
     elif cmd == "listen":
         listen(sys.argv[2], int(sys.argv[3]))

@@ -77,6 +77,8 @@ class Env:
         os.chmod(self.w, 0o755)
         self.iptables, self.ipfwd = iptables, ipfwd
         self.launcher = None
+        ver = run([proxy, "-version"], ok=False)
+        self.strait = "strait-proxy" in ver.stdout
         self.helpers = []
 
     # -- set-up ------------------------------------------------------------
@@ -101,7 +103,8 @@ class Env:
              self.iptables, self.ipfwd],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=open(os.path.join(self.w, "launch.log"), "w"),
-            close_fds=True)
+            close_fds=True,
+            env=dict(os.environ, STRAIT_PROXY_PROTOCOL="v1:18085"))
         deadline = time.monotonic() + 60
         while self.docker("version", ok=False).returncode:
             if self.launcher.poll() is not None or \
@@ -347,6 +350,23 @@ def port_taken(env):
     return "taken port: docker run fails at once with %r" % msg[-70:]
 
 
+def proxy_protocol(env):
+    """STRAIT_PROXY_PROTOCOL=v1:18085 in dockerd's environment reaches the
+    proxies it starts: the container behind host port 18085 gets the
+    client's address in a PROXY header (strait), the web ports above got
+    none (their HTTP checks passed). docker-proxy ignores the variable."""
+    env.docker("run", "-d", "--name", "pp", "-p", "127.0.0.1:18085:81",
+               IMAGE, "nc", "-ll", "-p", "81", "-e", "cat")
+    me, got = env.client("pp", "127.0.0.1", "18085").split("\n", 1)
+    hdr = "PROXY TCP4 127.0.0.1 127.0.0.1 %s 18085\\r\\n" % me
+    want = (hdr if env.strait else "") + "hello\\n"  # as client.py escapes
+    check(got == want, "container got %r, want %r" % (got, want))
+    env.docker("rm", "-f", "pp", timeout=30)
+    return ("STRAIT_PROXY_PROTOCOL=v1:18085 via dockerd's environment: %s"
+            % ("the container sees the client's address, other ports "
+               "untouched" if env.strait else "ignored"))
+
+
 def remove(env):
     start = time.monotonic()
     env.docker("rm", "-f", "web", timeout=30)
@@ -366,6 +386,7 @@ def scenario(proxy, iptables):
         blob = build_image(env)
         done = publish_checks(env, blob)
         done.append(port_taken(env))
+        done.append(proxy_protocol(env))
         done.append(remove(env))
         return done
     except Fail as e:
