@@ -140,6 +140,21 @@ static void expect_nothing(int fd)
 	assert_int_equal(errno, EAGAIN);
 }
 
+/* Drop the fixture's relay and make new socket pairs, for a test that
+ * writes before it makes its own relay on a[1], b[0] */
+static void fresh_pairs(struct fixture *f, int a[2], int b[2])
+{
+	tcp_relay_free(f->r, false);
+	close(f->cl);
+	close(f->sv);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, a),
+			 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, b),
+			 0);
+	f->cl = a[0];
+	f->sv = b[1];
+}
+
 static void test_both_ways(void **state)
 {
 	struct fixture *f = *state;
@@ -171,15 +186,7 @@ static void test_request_before_connected(void **state)
 	struct fixture *f = *state;
 	int a[2], b[2];
 
-	tcp_relay_free(f->r, false);
-	close(f->cl);
-	close(f->sv);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, a),
-			 0);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, b),
-			 0);
-	f->cl = a[0];
-	f->sv = b[1];
+	fresh_pairs(f, a, b);
 	put(f->cl, "GET / HTTP/1.0\r\n\r\n");
 	shutdown(f->cl, SHUT_WR);
 	f->r = tcp_relay_new(f->base, a[1], b[0], true, f->copy, done_cb, f);
@@ -419,15 +426,7 @@ static void test_preamble_first(void **state)
 	struct fixture *f = *state;
 	int a[2], b[2];
 
-	tcp_relay_free(f->r, false);
-	close(f->cl);
-	close(f->sv);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, a),
-			 0);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, b),
-			 0);
-	f->cl = a[0];
-	f->sv = b[1];
+	fresh_pairs(f, a, b);
 	put(f->cl, "hello");
 	f->r = tcp_relay_new(f->base, a[1], b[0], true, f->copy, done_cb, f);
 	assert_non_null(f->r);
