@@ -112,15 +112,23 @@ struct ipt_jump {
 	const char *table, *from, *to;
 };
 
-/* The filter jumps, then nat's (taken only where there is a nat text) */
-static const struct ipt_jump ipt_jumps[] = {
-	{ "filter", "FORWARD", RULES_CHAIN_FWD },
-	{ "filter", "INPUT", RULES_CHAIN_IN },
-	{ "nat", "POSTROUTING", RULES_CHAIN_POST },
+/* A bridge's jumps: the filter ones, then nat's (taken only where there
+ * is a nat text) */
+#define IPT_NJUMPS 3
+#define IPT_NAT 2
+
+struct ipt_br {
+	struct rules_names nm;
+	struct ipt_jump j[IPT_NJUMPS];
 };
 
-#define IPT_NJUMPS (sizeof(ipt_jumps) / sizeof(ipt_jumps[0]))
-#define IPT_NAT (IPT_NJUMPS - 1)
+static void ipt_br(const char *bridge, struct ipt_br *b)
+{
+	rules_names(bridge, &b->nm);
+	b->j[0] = (struct ipt_jump){ "filter", "FORWARD", b->nm.fwd };
+	b->j[1] = (struct ipt_jump){ "filter", "INPUT", b->nm.in };
+	b->j[2] = (struct ipt_jump){ "nat", "POSTROUTING", b->nm.post };
+}
 
 static int ipt_jump(const struct ipt_fam *f, const struct ipt_jump *j,
 		    const char *op, char *err, size_t errlen)
@@ -140,16 +148,15 @@ static int ipt_restore(const struct ipt_fam *f, const char *text, char *err,
 }
 
 /* The jumps to our chains that are missing; @nat: nat's too */
-static int ipt_jumps_in(const struct ipt_fam *f, bool nat, char *err,
-			size_t errlen)
+static int ipt_jumps_in(const struct ipt_fam *f, const struct ipt_br *b,
+			bool nat, char *err, size_t errlen)
 {
 	char ignored[256];
 	size_t i;
 
 	for (i = 0; i < (nat ? IPT_NJUMPS : IPT_NAT); i++) {
-		if (ipt_jump(f, &ipt_jumps[i], "-C", ignored,
-			     sizeof(ignored)) &&
-		    ipt_jump(f, &ipt_jumps[i], "-I", err, errlen))
+		if (ipt_jump(f, &b->j[i], "-C", ignored, sizeof(ignored)) &&
+		    ipt_jump(f, &b->j[i], "-I", err, errlen))
 			return -1;
 	}
 	return 0;
@@ -166,11 +173,11 @@ static void ipt_chain(const struct ipt_fam *f, const char *table,
 }
 
 /*
- * Remove our jumps and chains of @f from ipt_jumps[@from] on (0: all,
+ * Remove @b's jumps and chains of @f from @b->j[@from] on (0: all,
  * IPT_NAT: nat's). Return: 0, or -1 if one is still there afterwards
  */
-static int ipt_down_fam(const struct ipt_fam *f, size_t from, char *err,
-			size_t errlen)
+static int ipt_down_fam(const struct ipt_fam *f, const struct ipt_br *b,
+			size_t from, char *err, size_t errlen)
 {
 	char ignored[256];
 	size_t i;
@@ -179,47 +186,51 @@ static int ipt_down_fam(const struct ipt_fam *f, size_t from, char *err,
 	for (i = from; i < IPT_NJUMPS; i++) {
 		/* delete every copy, but never loop forever */
 		for (guard = 0; guard < 16; guard++) {
-			if (ipt_jump(f, &ipt_jumps[i], "-D", ignored,
+			if (ipt_jump(f, &b->j[i], "-D", ignored,
 				     sizeof(ignored)))
 				break;
 		}
-		ipt_chain(f, ipt_jumps[i].table, "-F", ipt_jumps[i].to);
-		ipt_chain(f, ipt_jumps[i].table, "-X", ipt_jumps[i].to);
+		ipt_chain(f, b->j[i].table, "-F", b->j[i].to);
+		ipt_chain(f, b->j[i].table, "-X", b->j[i].to);
 	}
 	for (i = from; i < IPT_NJUMPS; i++) {
-		const char *argv[] = { f->ipt, "-w", IPT_WAIT, "-t",
-				       ipt_jumps[i].table, "-S",
-				       ipt_jumps[i].to, NULL };
+		const char *argv[] = { f->ipt,	   "-w", IPT_WAIT,    "-t",
+				       b->j[i].table, "-S", b->j[i].to, NULL };
 
 		if (!ipt_run(argv, NULL, ignored, sizeof(ignored)))
 			return snprintf(err, errlen,
 					"%s: chain %s still present", f->ipt,
-					ipt_jumps[i].to),
+					b->j[i].to),
 			       -1;
 	}
 	return 0;
 }
 
 /**
- * ipt_down() - remove our jumps and chains, IPv4 and IPv6; nothing there
- * is no error
+ * ipt_down() - remove a bridge's jumps and chains, IPv4 and IPv6; nothing
+ * there is no error
+ * @bridge:	validated bridge name
  * @err:	one-line message on failure
  * @errlen:	size of @err
  *
  * Return: 0, or -1 if a chain of ours is still there afterwards
  */
-int ipt_down(char *err, size_t errlen)
+int ipt_down(const char *bridge, char *err, size_t errlen)
 {
-	int rc4 = ipt_down_fam(&ipt_v4, 0, err, errlen);
+	struct ipt_br b;
+	int rc4;
 
-	if (ipt_down_fam(&ipt_v6, 0, err, errlen))
+	ipt_br(bridge, &b);
+	rc4 = ipt_down_fam(&ipt_v4, &b, 0, err, errlen);
+	if (ipt_down_fam(&ipt_v6, &b, 0, err, errlen))
 		return -1;
 	return rc4;
 }
 
 /**
- * ipt_up() - our chains' contents, then the jumps that are missing; any
- * IPv6 chain of ours this does not fill is removed
+ * ipt_up() - a bridge's chains' contents, then the jumps that are
+ * missing; any IPv6 chain of the bridge this does not fill is removed
+ * @bridge:	validated bridge name (the texts name its chains)
  * @filter:	IPv4 filter table text (rules_ipt_filter)
  * @nat:	IPv4 nat table text (rules_ipt_nat)
  * @filter6:	IPv6 filter table text, or NULL for IPv4 only
@@ -229,28 +240,30 @@ int ipt_down(char *err, size_t errlen)
  *
  * Return: 0, or -1 with @err set, and everything this added taken out
  */
-int ipt_up(const char *filter, const char *nat, const char *filter6,
-	   const char *nat6, char *err, size_t errlen)
+int ipt_up(const char *bridge, const char *filter, const char *nat,
+	   const char *filter6, const char *nat6, char *err, size_t errlen)
 {
 	char ignored[256];
+	struct ipt_br b;
 
+	ipt_br(bridge, &b);
 	if (ipt_restore(&ipt_v4, filter, err, errlen) ||
 	    ipt_restore(&ipt_v4, nat, err, errlen) ||
-	    ipt_jumps_in(&ipt_v4, true, err, errlen))
+	    ipt_jumps_in(&ipt_v4, &b, true, err, errlen))
 		goto undo;
 	/* and what an earlier up put in that this one does not want (say
 	 * --ipv6 then --ipv6-routed) goes */
 	if (filter6) {
 		if (ipt_restore(&ipt_v6, filter6, err, errlen) ||
 		    (nat6 && ipt_restore(&ipt_v6, nat6, err, errlen)) ||
-		    ipt_jumps_in(&ipt_v6, nat6 != NULL, err, errlen) ||
-		    (!nat6 && ipt_down_fam(&ipt_v6, IPT_NAT, err, errlen)))
+		    ipt_jumps_in(&ipt_v6, &b, nat6 != NULL, err, errlen) ||
+		    (!nat6 && ipt_down_fam(&ipt_v6, &b, IPT_NAT, err, errlen)))
 			goto undo;
-	} else if (ipt_down_fam(&ipt_v6, 0, err, errlen)) {
+	} else if (ipt_down_fam(&ipt_v6, &b, 0, err, errlen)) {
 		goto undo;
 	}
 	return 0;
 undo:
-	ipt_down(ignored, sizeof(ignored));
+	ipt_down(bridge, ignored, sizeof(ignored));
 	return -1;
 }

@@ -6,8 +6,8 @@
 
 int ipt_run(const char *const argv[], const char *input, char *err,
 	    size_t errlen);
-int ipt_up(const char *filter, const char *nat, const char *filter6,
-	   const char *nat6, char *err, size_t errlen);
-int ipt_down(char *err, size_t errlen);
+int ipt_up(const char *bridge, const char *filter, const char *nat,
+	   const char *filter6, const char *nat6, char *err, size_t errlen);
+int ipt_down(const char *bridge, char *err, size_t errlen);
 
 #endif

@@ -232,10 +232,10 @@ static int main_rules(const struct args *a, bool up, bool dry, char *err,
 		char ignored[256];
 		int rc;
 
-		rules_nft_down(text, sizeof(text));
+		rules_nft_down(a->bridge, text, sizeof(text));
 		rc = nft_apply(text, false, err, errlen);
 		/* whichever backend put them in, none of ours stays */
-		if (ipt_down(ignored, sizeof(ignored)) && !rc) {
+		if (ipt_down(a->bridge, ignored, sizeof(ignored)) && !rc) {
 			snprintf(err, errlen, "%s", ignored);
 			rc = -1;
 		}
@@ -248,7 +248,8 @@ static int main_rules(const struct args *a, bool up, bool dry, char *err,
 	}
 	if (main_ipt_texts(a, &in, &t))
 		return snprintf(err, errlen, "rules too long"), -1;
-	return ipt_up(t.filter, t.nat, t.filter6, t.nat6, err, errlen);
+	return ipt_up(a->bridge, t.filter, t.nat, t.filter6, t.nat6, err,
+		      errlen);
 }
 
 static const char *main_state_dir(void)
@@ -277,39 +278,42 @@ static void main_restore(const struct sysctl_item *old, size_t n)
 	}
 }
 
-static bool main_same(const struct sysctl_item *x, const struct sysctl_item *y)
-{
-	return !strcmp(x->fam, y->fam) && !strcmp(x->ifname, y->ifname) &&
-	       !strcmp(x->key, y->key);
-}
+/* Most sysctls all other bridges' state files hold together */
+#define MAIN_PEER_ITEMS 256
 
-static bool main_has(const struct sysctl_item *it, size_t n,
-		     const struct sysctl_item *x)
+/* What the other bridges set up in this namespace hold (@peers, @npeers) */
+static void main_peers(const char *bridge, struct sysctl_item *peers,
+		       size_t *npeers)
 {
-	size_t i;
+	char err[512];
 
-	for (i = 0; i < n; i++) {
-		if (main_same(&it[i], x))
-			return true;
-	}
-	return false;
+	if (sysctl_state_peers(main_state_dir(), bridge, peers,
+			       MAIN_PEER_ITEMS, npeers, err, sizeof(err)))
+		main_die(1, err);
 }
 
 /*
  * The state file holds the value each sysctl had before the first up that
- * set it. Add those of @want it lacks (with their values now) and save
- * it; then append to @want what the state holds and this up no longer
- * wants (an earlier --ipv6, another uplink), to be put back to its value
- * from the state, where the interface still exists. @created: the file is
- * new. Return: the new count of @want
+ * set it. Add those of @want it lacks (with their values now, or the
+ * value another bridge's file holds: the uplink's forwarding is shared,
+ * and that is the one from before the first of them) and save it; then
+ * append to @want what the state holds and this up no longer wants (an
+ * earlier --ipv6, another uplink), to be put back to its value from the
+ * state where the interface still exists and no other bridge uses it.
+ * @created: the file is new. Return: the new count of @want
  */
-static size_t main_state_merge(const char *path, struct sysctl_item *want,
-			       size_t n, int *created)
+static size_t main_state_merge(const char *bridge, const char *path,
+			       struct sysctl_item *want, size_t n,
+			       int *created)
 {
+	static struct sysctl_item peers[MAIN_PEER_ITEMS];
 	struct sysctl_item st[SYSCTL_MAX_ITEMS];
-	size_t have, k, i, wanted = n;
+	const struct sysctl_item *held;
+	size_t have, k, i, wanted = n, npeers;
 	char err[512];
 	int rc;
+
+	main_peers(bridge, peers, &npeers);
 
 	rc = sysctl_state_load(path, st, SYSCTL_MAX_ITEMS, &have, err,
 			       sizeof(err));
@@ -317,13 +321,16 @@ static size_t main_state_merge(const char *path, struct sysctl_item *want,
 		main_die(1, err);
 	k = have;
 	for (i = 0; i < n; i++) {
-		if (main_has(st, have, &want[i]))
+		if (sysctl_find(st, have, &want[i]))
 			continue;
 		if (k == SYSCTL_MAX_ITEMS)
 			main_die(1, "too many sysctls in the state file: run "
 				    "down first");
 		st[k] = want[i];
-		if (sysctl_read(&want[i], st[k].val, sizeof(st[k].val)))
+		held = sysctl_find(peers, npeers, &want[i]);
+		if (held)
+			memcpy(st[k].val, held->val, sizeof(st[k].val));
+		else if (sysctl_read(&want[i], st[k].val, sizeof(st[k].val)))
 			main_die(1, "cannot read the current sysctls");
 		k++;
 	}
@@ -331,7 +338,9 @@ static size_t main_state_merge(const char *path, struct sysctl_item *want,
 		main_die(1, err);
 	*created = rc == 0;
 	for (i = 0; i < have; i++) {
-		if (main_has(want, wanted, &st[i]) || !sysctl_exists(&st[i]))
+		if (sysctl_find(want, wanted, &st[i]) ||
+		    sysctl_find(peers, npeers, &st[i]) ||
+		    !sysctl_exists(&st[i]))
 			continue;
 		if (n == SYSCTL_MAX_ITEMS)
 			main_die(1, "too many sysctls in the state file: run "
@@ -342,28 +351,37 @@ static size_t main_state_merge(const char *path, struct sysctl_item *want,
 }
 
 /*
- * What down does: our rules out, every sysctl in the state file back to
- * its value from before the first up, the file removed. Return: the
- * sysctls restored, or -1 with @err set if a rule could not be removed
+ * What down does: the bridge's rules out, every sysctl in its state file
+ * back to its value from before the first up, except those another
+ * bridge's setup still uses (@kept of them: the last one down restores
+ * them), the file removed. Return: the sysctls restored, or -1 with @err
+ * set if a rule could not be removed
  */
-static int main_teardown(const struct args *a, const char *path, char *err,
-			 size_t errlen)
+static int main_teardown(const struct args *a, const char *path,
+			 size_t *kept, char *err, size_t errlen)
 {
-	struct sysctl_item old[SYSCTL_MAX_ITEMS];
+	static struct sysctl_item peers[MAIN_PEER_ITEMS];
+	struct sysctl_item old[SYSCTL_MAX_ITEMS], put[SYSCTL_MAX_ITEMS];
+	size_t n = 0, npeers, nput = 0, i;
 	char lerr[512];
-	size_t n = 0;
 	int rc = 0, have;
 
+	main_peers(a->bridge, peers, &npeers);
 	if (main_rules(a, false, false, err, errlen))
 		rc = -1;
 	have = sysctl_state_load(path, old, SYSCTL_MAX_ITEMS, &n, lerr,
 				 sizeof(lerr));
 	if (have < 0)
 		main_die(1, lerr);
-	main_restore(old, n);
+	for (i = 0; i < n; i++) {
+		if (!sysctl_find(peers, npeers, &old[i]))
+			put[nput++] = old[i];
+	}
+	*kept = n - nput;
+	main_restore(put, nput);
 	if (have > 0)
 		unlink(path);
-	return rc ? rc : (int)n;
+	return rc ? rc : (int)nput;
 }
 
 /*
@@ -378,13 +396,14 @@ main_up_failed(const struct args *a, const char *path, bool created,
 	       bool rules_kept, const char *why)
 {
 	char msg[1024], ignored[256];
+	size_t kept;
 
 	if (rules_kept) {
 		if (created)
 			unlink(path);
 		main_die(1, why);
 	}
-	main_teardown(a, path, ignored, sizeof(ignored));
+	main_teardown(a, path, &kept, ignored, sizeof(ignored));
 	snprintf(msg, sizeof(msg), "%s; rolled back: no rules of ours, "
 		 "sysctls as before the first up", why);
 	main_die(1, msg);
@@ -402,7 +421,7 @@ static int main_up(const struct args *a)
 		main_die(1, "cannot name the state file");
 	/* values from an earlier up are the ones down must put back: keep
 	 * them (the bridge may have been re-created since) */
-	n = main_state_merge(path, want, n, &created);
+	n = main_state_merge(a->bridge, path, want, n, &created);
 	for (i = 0; i < n; i++) {
 		old[i] = want[i];
 		if (sysctl_read(&want[i], old[i].val, sizeof(old[i].val)))
@@ -421,26 +440,33 @@ static int main_up(const struct args *a)
 	for (i = 0; i < n; i++)
 		printf("net.%s.conf.%s.%s = %s (was %s)\n", want[i].fam,
 		       want[i].ifname, want[i].key, want[i].val, old[i].val);
-	printf("rules: %s, bridge %s, uplink %s, %zu published\n",
-	       a->backend == ARGS_NFT ? "nft table strait"
-				      : "iptables chains STRAIT-*",
-	       a->bridge, a->uplink, a->npublish);
+	printf("rules: %s%s, bridge %s, uplink %s, %zu published\n",
+	       a->backend == ARGS_NFT ? "nft table strait-"
+				      : "iptables chains STRAIT-*-",
+	       a->bridge, a->bridge, a->uplink, a->npublish);
 	return 0;
 }
 
 static int main_down(const struct args *a)
 {
 	char path[4096], err[512];
+	size_t kept;
 	int n;
 
 	if (sysctl_state_path(main_state_dir(), a->bridge, path, sizeof(path)))
 		main_die(1, "cannot name the state file");
-	n = main_teardown(a, path, err, sizeof(err));
+	n = main_teardown(a, path, &kept, err, sizeof(err));
 	if (n < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		return 1;
 	}
-	printf("rules removed; %d sysctls restored\n", n);
+	if (kept)
+		printf("rules of %s removed; %d sysctls restored, %zu kept for "
+		       "the other bridges set up\n",
+		       a->bridge, n, kept);
+	else
+		printf("rules of %s removed; %d sysctls restored\n", a->bridge,
+		       n);
 	return 0;
 }
 

@@ -13,6 +13,8 @@
  * not a filter: with the uplink's forwarding on, the outside could otherwise
  * route into the bridge); accept new connections to each published address
  * and port. Published ports are served by strait-proxy, so no DNAT exists.
+ * A bridge's rules live in a table (nft) or chains (iptables) named after
+ * it, and nothing in them concerns another bridge.
  */
 #include "rules.h"
 
@@ -55,6 +57,19 @@ static int rules_done(const struct rules_buf *b)
 static const char *rules_proto(int ipproto)
 {
 	return ipproto == IPPROTO_UDP ? "udp" : "tcp";
+}
+
+/**
+ * rules_names() - the table and chain names of a bridge's rules
+ * @bridge:	validated bridge name (at most 15 characters)
+ * @n:		result
+ */
+void rules_names(const char *bridge, struct rules_names *n)
+{
+	snprintf(n->table, sizeof(n->table), "strait-%s", bridge);
+	snprintf(n->fwd, sizeof(n->fwd), "STRAIT-FWD-%s", bridge);
+	snprintf(n->in, sizeof(n->in), "STRAIT-IN-%s", bridge);
+	snprintf(n->post, sizeof(n->post), "STRAIT-POST-%s", bridge);
 }
 
 /* An inet table filters IPv6 too; needed for --ipv6 and IPv6 publishes */
@@ -109,8 +124,9 @@ static void rules_nft_input(struct rules_buf *b, const struct rules_in *in)
  * @buf:	output
  * @len:	size of @buf
  *
- * Both possible tables ("ip strait", "inet strait") are deleted first, so
- * up is idempotent and switching --ipv6 leaves no stale table.
+ * Both possible tables of the bridge ("ip strait-BR", "inet strait-BR")
+ * are deleted first, so up is idempotent and switching --ipv6 leaves no
+ * stale table; other bridges' tables are not touched.
  *
  * Return: 0, or -1 if @buf is too small
  */
@@ -119,15 +135,18 @@ int rules_nft_up(const struct rules_in *in, char *buf, size_t len)
 	struct rules_buf b = { buf, len, 0, false };
 	const char *br = in->bridge, *up = in->uplink;
 	char net[INET6_ADDRSTRLEN + 8], net6[INET6_ADDRSTRLEN + 8];
+	struct rules_names nm;
 
 	if (valid_format_cidr(in->subnet, net, sizeof(net)) ||
 	    (in->subnet6 &&
 	     valid_format_cidr(in->subnet6, net6, sizeof(net6))))
 		return -1;
-	rules_nft_down(buf, len);
+	rules_names(br, &nm);
+	if (rules_nft_down(br, buf, len))
+		return -1;
 	b.off = strnlen(buf, len);
-	rules_add(&b, "table %s " RULES_TABLE " {\n",
-		  rules_inet(in) ? "inet" : "ip");
+	rules_add(&b, "table %s %s {\n", rules_inet(in) ? "inet" : "ip",
+		  nm.table);
 	rules_add(&b, "\tchain postrouting {\n\t\ttype nat hook postrouting "
 		      "priority srcnat; policy accept;\n");
 	rules_add(&b, "\t\tip saddr %s oifname \"%s\" masquerade\n", net, up);
@@ -150,7 +169,9 @@ int rules_nft_up(const struct rules_in *in, char *buf, size_t len)
 }
 
 /**
- * rules_nft_down() - remove our table, whichever family, present or not
+ * rules_nft_down() - remove a bridge's table, whichever family, present
+ * or not
+ * @bridge:	validated bridge name
  * @buf:	output
  * @len:	size of @buf
  *
@@ -158,14 +179,16 @@ int rules_nft_up(const struct rules_in *in, char *buf, size_t len)
  *
  * Return: 0, or -1 if @buf is too small
  */
-int rules_nft_down(char *buf, size_t len)
+int rules_nft_down(const char *bridge, char *buf, size_t len)
 {
 	struct rules_buf b = { buf, len, 0, false };
+	struct rules_names nm;
 
-	rules_add(&b, "add table ip " RULES_TABLE "\n"
-		      "delete table ip " RULES_TABLE "\n"
-		      "add table inet " RULES_TABLE "\n"
-		      "delete table inet " RULES_TABLE "\n");
+	rules_names(bridge, &nm);
+	rules_add(&b, "add table ip %s\ndelete table ip %s\n", nm.table,
+		  nm.table);
+	rules_add(&b, "add table inet %s\ndelete table inet %s\n", nm.table,
+		  nm.table);
 	return rules_done(&b);
 }
 
@@ -189,17 +212,18 @@ int rules_ipt_filter(const struct rules_in *in, int family, char *buf,
 	struct rules_buf b = { buf, len, 0, false };
 	const char *br = in->bridge, *up = in->uplink;
 	char ip[INET6_ADDRSTRLEN], port[RULES_PORTS_LEN];
+	struct rules_names nm;
 	size_t i;
 
-	rules_add(&b, "*filter\n:" RULES_CHAIN_FWD " - [0:0]\n"
-		      ":" RULES_CHAIN_IN " - [0:0]\n");
-	rules_add(&b, "-A " RULES_CHAIN_FWD " -i %s -o %s -m conntrack "
-		      "--ctstate RELATED,ESTABLISHED -j ACCEPT\n",
-		  up, br);
-	rules_add(&b, "-A " RULES_CHAIN_FWD " -i %s -o %s -j ACCEPT\n", br, up);
-	rules_add(&b, "-A " RULES_CHAIN_FWD " -i %s -o %s -j ACCEPT\n", br, br);
-	rules_add(&b, "-A " RULES_CHAIN_FWD " -o %s -j DROP\n", br);
-	rules_add(&b, "-A " RULES_CHAIN_FWD " -i %s -j DROP\n", br);
+	rules_names(br, &nm);
+	rules_add(&b, "*filter\n:%s - [0:0]\n:%s - [0:0]\n", nm.fwd, nm.in);
+	rules_add(&b, "-A %s -i %s -o %s -m conntrack --ctstate "
+		      "RELATED,ESTABLISHED -j ACCEPT\n",
+		  nm.fwd, up, br);
+	rules_add(&b, "-A %s -i %s -o %s -j ACCEPT\n", nm.fwd, br, up);
+	rules_add(&b, "-A %s -i %s -o %s -j ACCEPT\n", nm.fwd, br, br);
+	rules_add(&b, "-A %s -o %s -j DROP\n", nm.fwd, br);
+	rules_add(&b, "-A %s -i %s -j DROP\n", nm.fwd, br);
 	for (i = 0; i < in->npublish; i++) {
 		const struct valid_publish *p = &in->publish[i];
 		const char *pr = rules_proto(p->ipproto);
@@ -208,10 +232,9 @@ int rules_ipt_filter(const struct rules_in *in, int family, char *buf,
 			continue;
 		if (addr_format_ip(&p->ip, ip, sizeof(ip)))
 			return -1;
-		rules_add(&b, "-A " RULES_CHAIN_IN " -d %s/%u -p %s -m "
-			      "conntrack --ctstate NEW -m %s --dport %s "
-			      "-j ACCEPT\n",
-			  ip, family == AF_INET ? 32U : 128U, pr, pr,
+		rules_add(&b, "-A %s -d %s/%u -p %s -m conntrack --ctstate "
+			      "NEW -m %s --dport %s -j ACCEPT\n",
+			  nm.in, ip, family == AF_INET ? 32U : 128U, pr, pr,
 			  rules_ports(p, ':', port));
 	}
 	rules_add(&b, "COMMIT\n");
@@ -234,12 +257,14 @@ int rules_ipt_nat(const struct rules_in *in, int family, char *buf,
 	const struct valid_cidr *c =
 		family == AF_INET ? in->subnet : in->subnet6;
 	char net[INET6_ADDRSTRLEN + 8];
+	struct rules_names nm;
 
 	if (!c || valid_format_cidr(c, net, sizeof(net)))
 		return -1;
-	rules_add(&b, "*nat\n:" RULES_CHAIN_POST " - [0:0]\n");
-	rules_add(&b, "-A " RULES_CHAIN_POST " -s %s -o %s -j MASQUERADE\n",
-		  net, in->uplink);
+	rules_names(in->bridge, &nm);
+	rules_add(&b, "*nat\n:%s - [0:0]\n", nm.post);
+	rules_add(&b, "-A %s -s %s -o %s -j MASQUERADE\n", nm.post, net,
+		  in->uplink);
 	rules_add(&b, "COMMIT\n");
 	return rules_done(&b);
 }

@@ -7,10 +7,22 @@
 
 #include "valid.h"
 
-#define RULES_TABLE "strait"
-#define RULES_CHAIN_FWD "STRAIT-FWD"
-#define RULES_CHAIN_IN "STRAIT-IN"
-#define RULES_CHAIN_POST "STRAIT-POST"
+/*
+ * Each bridge has rules of its own, so several bridges (a Docker network
+ * each) can be set up side by side and taken down one at a time: the nft
+ * table "strait-BRIDGE", the iptables chains "STRAIT-FWD-BRIDGE",
+ * "STRAIT-IN-BRIDGE", "STRAIT-POST-BRIDGE" (28 characters at most with a
+ * 15-character name, iptables' limit).
+ */
+#define RULES_NAME_MAX 32
+
+/**
+ * struct rules_names - the names of one bridge's table and chains
+ */
+struct rules_names {
+	char table[RULES_NAME_MAX], fwd[RULES_NAME_MAX], in[RULES_NAME_MAX],
+		post[RULES_NAME_MAX];
+};
 
 /**
  * struct rules_in - validated, canonical input of the rule generators
@@ -30,8 +42,9 @@ struct rules_in {
 	bool ipv6;
 };
 
+void rules_names(const char *bridge, struct rules_names *n);
 int rules_nft_up(const struct rules_in *in, char *buf, size_t len);
-int rules_nft_down(char *buf, size_t len);
+int rules_nft_down(const char *bridge, char *buf, size_t len);
 int rules_ipt_filter(const struct rules_in *in, int family, char *buf,
 		     size_t len);
 int rules_ipt_nat(const struct rules_in *in, int family, char *buf,

@@ -10,11 +10,15 @@
  *
  * The values found before `up` are kept in a state file named after the
  * network namespace (its inode) and the bridge, so two namespaces with the
- * same bridge name never share one, and `down` puts them back.
+ * same bridge name never share one, and `down` puts them back. Bridges
+ * set up side by side share the uplink's switches: a value another
+ * bridge's file holds is the one found before the first of them, and only
+ * the last one down puts it back (sysctl_state_peers()).
  */
 #include "sysctl.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -284,4 +288,110 @@ int sysctl_state_load(const char *path, struct sysctl_item *it, size_t max,
 	}
 	fclose(f);
 	return 1;
+}
+
+/**
+ * sysctl_same() - the same sysctl (values aside)
+ * @x:		one
+ * @y:		the other
+ *
+ * Return: true if family, interface and key are equal
+ */
+bool sysctl_same(const struct sysctl_item *x, const struct sysctl_item *y)
+{
+	return !strcmp(x->fam, y->fam) && !strcmp(x->ifname, y->ifname) &&
+	       !strcmp(x->key, y->key);
+}
+
+/**
+ * sysctl_find() - look a sysctl up in a list
+ * @it:		list
+ * @n:		its length
+ * @x:		the sysctl
+ *
+ * Return: its entry in @it, or NULL
+ */
+const struct sysctl_item *sysctl_find(const struct sysctl_item *it, size_t n,
+				      const struct sysctl_item *x)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (sysctl_same(&it[i], x))
+			return &it[i];
+	}
+	return NULL;
+}
+
+/**
+ * sysctl_state_peers() - what the other bridges' state files of this
+ * network namespace hold
+ * @dir:	state directory
+ * @bridge:	our bridge (its file is left out)
+ * @it:		output: each sysctl once, with its value from before the first up
+ * @max:	room in @it
+ * @n:		entries filled
+ * @err:	one-line message on failure
+ * @errlen:	size of @err
+ *
+ * Return: 0, or -1 with @err set if a file is bad or there are too many
+ */
+int sysctl_state_peers(const char *dir, const char *bridge,
+		       struct sysctl_item *it, size_t max, size_t *n, char *err,
+		       size_t errlen)
+{
+	struct sysctl_item one[SYSCTL_MAX_ITEMS];
+	char mine[4096], prefix[64], path[4096];
+	const char *base;
+	struct dirent *de;
+	struct stat st;
+	size_t k, i;
+	DIR *d;
+	int rc = 0;
+
+	*n = 0;
+	if (stat("/proc/self/ns/net", &st) ||
+	    sysctl_state_path(dir, bridge, mine, sizeof(mine)))
+		return snprintf(err, errlen, "cannot name the state file"), -1;
+	base = strrchr(mine, '/') ? strrchr(mine, '/') + 1 : mine;
+	snprintf(prefix, sizeof(prefix), "netsetup-%lu-",
+		 (unsigned long)st.st_ino);
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0
+				       : (snprintf(err, errlen, "read %s: %s",
+						   dir, strerror(errno)),
+					  -1);
+	while (!rc && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)) ||
+		    len < 6 || strcmp(de->d_name + len - 6, ".state") ||
+		    !strcmp(de->d_name, base))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
+		    (int)sizeof(path)) {
+			snprintf(err, errlen, "state path too long");
+			rc = -1;
+			break;
+		}
+		if (sysctl_state_load(path, one, SYSCTL_MAX_ITEMS, &k, err,
+				      errlen) < 0) {
+			rc = -1;
+			break;
+		}
+		for (i = 0; i < k && !rc; i++) {
+			if (sysctl_find(it, *n, &one[i]))
+				continue;
+			if (*n == max) {
+				snprintf(err, errlen, "too many state files in "
+					 "%s", dir);
+				rc = -1;
+			} else {
+				it[(*n)++] = one[i];
+			}
+		}
+	}
+	closedir(d);
+	return rc;
 }

@@ -3,7 +3,8 @@
 
     ctr 203.0.113.2 --veth-- br0 203.0.113.1 [host] eth0 192.0.2.1 --veth--
         out 192.0.2.2 (no route back to 203.0.113.0/24: only masquerade works)
-    cli 198.51.100.2 --veth-- cli0 198.51.100.1 [host]
+    cli 198.51.100.2 --veth-- cli0 198.51.100.1 [host] (a /25: the upper
+        half is for a second bridge, br1, where a test needs one)
 
 and IPv6 beside (documentation prefix 2001:db8::/32): ctr 2001:db8:1::2,
 br0 2001:db8:1::1, eth0 2001:db8:2::1, out 2001:db8:2::2 (no route back to
@@ -61,19 +62,35 @@ class Topo:
         sb = ctx.sb
         self.ns = {}
         for role in ("ctr", "out", "cli"):
-            name = "%s-%s" % (sb.name, role)
-            sh("ip", "netns", "add", name)
-            sb.on_exit(lambda n=name: subprocess.run(
-                ["ip", "netns", "del", n], timeout=10))
-            sh("ip", "link", "set", "lo", "up", ns=name)
-            self.ns[role] = name
+            self.add_role(role)
         self.state = tempfile.mkdtemp(prefix="strait-state-")
         sb.on_exit(lambda: shutil.rmtree(self.state, ignore_errors=True))
         self.make_bridge()
         self.link("eth0", "192.0.2.1/24", "out", "192.0.2.2/24")
         self.addr6("eth0", "2001:db8:2::1/64", "out", "2001:db8:2::2/64")
-        self.link("cli0", "198.51.100.1/24", "cli", "198.51.100.2/24")
+        self.link("cli0", "198.51.100.1/25", "cli", "198.51.100.2/25")
         self.outside = self.serve("out", "192.0.2.2", 9000)
+
+    def add_role(self, role):
+        """A namespace for @role, removed with the sandbox"""
+        name = "%s-%s" % (self.ctx.sb.name, role)
+        sh("ip", "netns", "add", name)
+        self.ctx.sb.on_exit(lambda n=name: subprocess.run(
+            ["ip", "netns", "del", n], timeout=10))
+        sh("ip", "link", "set", "lo", "up", ns=name)
+        self.ns[role] = name
+
+    def second_bridge(self):
+        """br1 198.51.100.129/25 with container ctr2 198.51.100.130 (a
+        second Docker network)"""
+        self.add_role("ctr2")
+        sh("ip", "link", "add", "br1", "type", "bridge")
+        sh("ip", "addr", "add", "198.51.100.129/25", "dev", "br1")
+        sh("ip", "link", "set", "br1", "up")
+        self.link("vctr2", None, "ctr2", "198.51.100.130/25")
+        sh("ip", "link", "set", "vctr2", "master", "br1")
+        sh("ip", "route", "add", "default", "via", "198.51.100.129",
+           ns=self.ns["ctr2"])
 
     def link(self, dev, addr, role, peer_addr):
         """A veth from the host (dev, addr; addr None: no address) to
@@ -323,19 +340,19 @@ def netsetup_iptables_ipv6(ctx):
     before = sysctls()
     t.netsetup("up", "--backend", "iptables", "--ipv6", *UP, "--publish",
                "udp:[2001:db8::1]:53")
-    fwd6 = sh("ip6tables", "-S", "STRAIT-FWD").stdout
-    for rule in ("-A STRAIT-FWD -o br0 -j DROP",
-                 "-A STRAIT-FWD -i br0 -j DROP",
-                 "-A STRAIT-FWD -i br0 -o eth0 -j ACCEPT"):
-        check(rule in fwd6, "ip6tables STRAIT-FWD lacks %r:\n%s"
+    fwd6 = sh("ip6tables", "-S", "STRAIT-FWD-br0").stdout
+    for rule in ("-A STRAIT-FWD-br0 -o br0 -j DROP",
+                 "-A STRAIT-FWD-br0 -i br0 -j DROP",
+                 "-A STRAIT-FWD-br0 -i br0 -o eth0 -j ACCEPT"):
+        check(rule in fwd6, "ip6tables STRAIT-FWD-br0 lacks %r:\n%s"
               % (rule, fwd6))
-    in6 = sh("ip6tables", "-S", "STRAIT-IN").stdout
+    in6 = sh("ip6tables", "-S", "STRAIT-IN-br0").stdout
     check("-d 2001:db8::1/128 -p udp" in in6 and "--dport 53" in in6,
           "ip6tables STRAIT-IN: %r" % in6)
     check("198.51.100.1" not in in6, "an IPv4 publish in ip6tables")
-    check("-j STRAIT-FWD" in sh("ip6tables", "-S", "FORWARD").stdout,
+    check("-j STRAIT-FWD-br0" in sh("ip6tables", "-S", "FORWARD").stdout,
           "no jump from the IPv6 FORWARD chain")
-    check("2001:db8::1" not in sh("iptables", "-S", "STRAIT-IN").stdout,
+    check("2001:db8::1" not in sh("iptables", "-S", "STRAIT-IN-br0").stdout,
           "an IPv6 publish in iptables")
     check(read("/proc/sys/net/ipv6/conf/br0/force_forwarding") == "1",
           "force_forwarding not set")
@@ -356,7 +373,7 @@ def netsetup_exec_port_range(ctx):
         t.serve("ctr", "203.0.113.2", port)
     t.netsetup("up", "--bridge", "br0", "--uplink", "eth0", "--publish",
                "tcp:198.51.100.1:8080-8082")
-    rules = sh("nft", "list", "table", "ip", "strait").stdout
+    rules = sh("nft", "list", "table", "ip", "strait-br0").stdout
     check("tcp dport 8080-8082 ct state new accept" in rules,
           "no input rule for the range:\n%s" % rules)
     env = dict(os.environ, STRAIT_STATE_DIR=t.state)
@@ -417,7 +434,7 @@ def netsetup_ipv6_force_forwarding(ctx):
           "force_forwarding not set")
     check(read("/proc/sys/net/ipv6/conf/all/forwarding") == "0",
           "IPv6 all.forwarding turned on")
-    check("table inet strait" in sh("nft", "list", "ruleset").stdout,
+    check("table inet strait-br0" in sh("nft", "list", "ruleset").stdout,
           "no inet table")
     t.netsetup("down", "--bridge", "br0", "--uplink", "eth0")
     check(sysctls() == before, "down did not restore")
@@ -508,7 +525,7 @@ def netsetup_up_again_with_less(ctx):
               % (f, now[f], before[f]))
     check(now["/proc/sys/net/ipv4/conf/cli0/forwarding"] == "1",
           "the new uplink's forwarding")
-    check("table inet strait" not in sh("nft", "list", "ruleset").stdout,
+    check("table inet strait-br0" not in sh("nft", "list", "ruleset").stdout,
           "the inet table stayed")
     t.netsetup("down", "--bridge", "br0", "--uplink", "cli0")
     check(sysctls() == before, "down did not restore every sysctl")
@@ -576,6 +593,58 @@ def netsetup_failed_up_rolls_back(ctx):
     check("injected failure" in r.stderr, "the cause is not named: %r"
           % r.stderr)
     check("STRAIT" not in sh("iptables-save").stdout, "IPv4 chains left")
+
+
+def _two_bridges(ctx, backend):
+    t = Topo(ctx)
+    t.second_bridge()
+    before, rules0 = sysctls(), ruleset()
+    t.netsetup("up", "--backend", backend, *UP)
+    t.netsetup("up", "--backend", backend, "--bridge", "br1", "--uplink",
+               "eth0")
+    for role in ("ctr", "ctr2"):
+        got = t.reach(role, "192.0.2.2", 9000, 5)
+        check(got == "192.0.2.1", "%s with both bridges up: %r"
+              % (role, got))
+    # one network cannot reach into the other (Docker isolates them too)
+    srv = t.serve("ctr2", "198.51.100.130", 7000)
+    got = t.reach("ctr", "198.51.100.130", 7000)
+    check(got.startswith("FAIL"), "br0 reached into br1: %r" % got)
+    srv.kill()
+    # br0 down: its rules and its own sysctls go, br1 keeps working and
+    # keeps the uplink's forwarding it needs
+    r = t.netsetup("down", "--backend", backend, "--bridge", "br0",
+                   "--uplink", "eth0")
+    check("1 kept" in r.stdout, "down of br0 said %r" % r.stdout)
+    check(read("/proc/sys/net/ipv4/conf/eth0/forwarding") == "1",
+          "the uplink's forwarding went with br0")
+    check(read("/proc/sys/net/ipv4/conf/br0/forwarding") == "0",
+          "br0's forwarding stayed on")
+    got = t.reach("ctr2", "192.0.2.2", 9000, 5)
+    check(got == "192.0.2.1", "br1 after br0's down: %r" % got)
+    got = t.reach("ctr", "192.0.2.2", 9000)
+    check(got.startswith("FAIL"), "br0 still out after its down: %r" % got)
+    # the last one down puts back what was there before the first up
+    t.netsetup("down", "--backend", backend, "--bridge", "br1", "--uplink",
+               "eth0")
+    check(sysctls() == before, "sysctls after both downs")
+    check(ruleset() == rules0, "rules left:\n%s" % ruleset())
+    check(not os.listdir(t.state), "state files left")
+
+
+@test(netsetup=True)
+def netsetup_two_bridges_nft(ctx):
+    """Two bridges (two Docker networks) side by side, a table each: both
+    containers out through masquerade, neither network into the other,
+    one taken down while the other keeps working (and keeps the uplink's
+    forwarding), the last one down restores what the first found."""
+    _two_bridges(ctx, "nft")
+
+
+@test(netsetup=True)
+def netsetup_two_bridges_iptables(ctx):
+    """The same with iptables chains per bridge."""
+    _two_bridges(ctx, "iptables")
 
 
 @test(netsetup=True)
@@ -659,7 +728,7 @@ def netsetup_check_changes_nothing(ctx):
           "check output:\n%s" % r.stdout)
     check(sysctls() == sys0 and ruleset() == rules0, "check changed state")
     r = t.netsetup("check", "--backend", "iptables", *UP)
-    check("-A STRAIT-POST -s 203.0.113.0/24 -o eth0 -j MASQUERADE"
+    check("-A STRAIT-POST-br0 -s 203.0.113.0/24 -o eth0 -j MASQUERADE"
           in r.stdout, "iptables check output:\n%s" % r.stdout)
 
 

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* test_rules.c - rule text for both backends, exactly as spec/netsetup.md */
+/* test_rules.c - rule text for both backends, exactly as spec/netsetup.md
+ * (with the bridge's name in the table's and chains' names, so that
+ * several bridges can be set up side by side) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +19,8 @@ static struct valid_publish pub[2];
 static struct rules_in spec_in(void)
 {
 	char err[128];
-	struct rules_in in = { "docker0", "eth0", &subnet, NULL, pub, 1, false };
+	struct rules_in in = { "docker0", "eth0", &subnet, NULL,
+			       pub,	  1,	  false };
 
 	assert_int_equal(valid_cidr("172.17.0.0/16", &subnet, err, sizeof(err)),
 			 0);
@@ -43,11 +46,11 @@ static struct rules_in spec_in_v6(void)
 static void test_nft_spec(void **state)
 {
 	const char *want =
-		"add table ip strait\n"
-		"delete table ip strait\n"
-		"add table inet strait\n"
-		"delete table inet strait\n"
-		"table ip strait {\n"
+		"add table ip strait-docker0\n"
+		"delete table ip strait-docker0\n"
+		"add table inet strait-docker0\n"
+		"delete table inet strait-docker0\n"
+		"table ip strait-docker0 {\n"
 		"\tchain postrouting {\n"
 		"\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
 		"\t\tip saddr 172.17.0.0/16 oifname \"eth0\" masquerade\n"
@@ -82,13 +85,13 @@ static void test_nft_inet(void **state)
 
 	(void)state;
 	assert_int_equal(rules_nft_up(&in, buf, sizeof(buf)), 0);
-	assert_non_null(strstr(buf, "table inet strait {\n"));
+	assert_non_null(strstr(buf, "table inet strait-docker0 {\n"));
 	assert_non_null(strstr(buf, "\t\tip6 daddr 2001:db8::1 udp dport 53 "
 				    "ct state new accept\n"));
 	in.npublish = 1;
 	in.ipv6 = true;
 	assert_int_equal(rules_nft_up(&in, buf, sizeof(buf)), 0);
-	assert_non_null(strstr(buf, "table inet strait {\n"));
+	assert_non_null(strstr(buf, "table inet strait-docker0 {\n"));
 }
 
 static void test_nft_down(void **state)
@@ -96,34 +99,36 @@ static void test_nft_down(void **state)
 	char buf[256];
 
 	(void)state;
-	assert_int_equal(rules_nft_down(buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "add table ip strait\ndelete table ip strait\n"
-				 "add table inet strait\n"
-				 "delete table inet strait\n");
+	assert_int_equal(rules_nft_down("br-1a2b3c4d5e6f", buf, sizeof(buf)),
+			 0);
+	assert_string_equal(buf, "add table ip strait-br-1a2b3c4d5e6f\n"
+				 "delete table ip strait-br-1a2b3c4d5e6f\n"
+				 "add table inet strait-br-1a2b3c4d5e6f\n"
+				 "delete table inet strait-br-1a2b3c4d5e6f\n");
 }
 
 /* Our two chains and the forward rules, the same for both families */
 #define IPT_FILTER_HEAD                                                      \
 	"*filter\n"                                                          \
-	":STRAIT-FWD - [0:0]\n"                                              \
-	":STRAIT-IN - [0:0]\n"                                               \
-	"-A STRAIT-FWD -i eth0 -o docker0 -m conntrack --ctstate "            \
-	"RELATED,ESTABLISHED -j ACCEPT\n"                                     \
-	"-A STRAIT-FWD -i docker0 -o eth0 -j ACCEPT\n"                        \
-	"-A STRAIT-FWD -i docker0 -o docker0 -j ACCEPT\n"                     \
-	"-A STRAIT-FWD -o docker0 -j DROP\n"                                  \
-	"-A STRAIT-FWD -i docker0 -j DROP\n"
+	":STRAIT-FWD-docker0 - [0:0]\n"                                      \
+	":STRAIT-IN-docker0 - [0:0]\n"                                       \
+	"-A STRAIT-FWD-docker0 -i eth0 -o docker0 -m conntrack --ctstate "   \
+	"RELATED,ESTABLISHED -j ACCEPT\n"                                    \
+	"-A STRAIT-FWD-docker0 -i docker0 -o eth0 -j ACCEPT\n"               \
+	"-A STRAIT-FWD-docker0 -i docker0 -o docker0 -j ACCEPT\n"            \
+	"-A STRAIT-FWD-docker0 -o docker0 -j DROP\n"                         \
+	"-A STRAIT-FWD-docker0 -i docker0 -j DROP\n"
 
 static void test_ipt_spec(void **state)
 {
 	const char *filter =
 		IPT_FILTER_HEAD
-		"-A STRAIT-IN -d 192.0.2.11/32 -p tcp -m conntrack --ctstate "
-		"NEW -m tcp --dport 8000 -j ACCEPT\n"
+		"-A STRAIT-IN-docker0 -d 192.0.2.11/32 -p tcp -m conntrack "
+		"--ctstate NEW -m tcp --dport 8000 -j ACCEPT\n"
 		"COMMIT\n";
 	const char *nat = "*nat\n"
-			  ":STRAIT-POST - [0:0]\n"
-			  "-A STRAIT-POST -s 172.17.0.0/16 -o eth0 -j "
+			  ":STRAIT-POST-docker0 - [0:0]\n"
+			  "-A STRAIT-POST-docker0 -s 172.17.0.0/16 -o eth0 -j "
 			  "MASQUERADE\n"
 			  "COMMIT\n";
 	struct rules_in in = spec_in();
@@ -153,7 +158,7 @@ static void test_masquerade6(void **state)
 	in.subnet6 = &subnet6;
 	assert_int_equal(rules_nft_up(&in, buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf,
-			       "table inet strait {\n"
+			       "table inet strait-docker0 {\n"
 			       "\tchain postrouting {\n"
 			       "\t\ttype nat hook postrouting priority srcnat; "
 			       "policy accept;\n"
@@ -164,9 +169,9 @@ static void test_masquerade6(void **state)
 			       "\t}\n"));
 	assert_int_equal(rules_ipt_nat(&in, AF_INET6, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "*nat\n"
-				 ":STRAIT-POST - [0:0]\n"
-				 "-A STRAIT-POST -s 2001:db8:1::/64 -o eth0 -j "
-				 "MASQUERADE\n"
+				 ":STRAIT-POST-docker0 - [0:0]\n"
+				 "-A STRAIT-POST-docker0 -s 2001:db8:1::/64 -o "
+				 "eth0 -j MASQUERADE\n"
 				 "COMMIT\n");
 	/* routed (no subnet6): forwarded, not masqueraded */
 	in.subnet6 = NULL;
@@ -179,8 +184,8 @@ static void test_ipt_ipv6(void **state)
 {
 	const char *filter6 =
 		IPT_FILTER_HEAD
-		"-A STRAIT-IN -d 2001:db8::1/128 -p udp -m conntrack --ctstate "
-		"NEW -m udp --dport 53 -j ACCEPT\n"
+		"-A STRAIT-IN-docker0 -d 2001:db8::1/128 -p udp -m conntrack "
+		"--ctstate NEW -m udp --dport 53 -j ACCEPT\n"
 		"COMMIT\n";
 	struct rules_in in = spec_in_v6();
 	char buf[4096];
@@ -209,9 +214,9 @@ static void test_port_range(void **state)
 	assert_non_null(strstr(buf, "\t\tip daddr 192.0.2.11 udp dport "
 				    "10000-10999 ct state new accept\n"));
 	assert_int_equal(rules_ipt_filter(&in, AF_INET, buf, sizeof(buf)), 0);
-	assert_non_null(strstr(buf, "-A STRAIT-IN -d 192.0.2.11/32 -p udp -m "
-				    "conntrack --ctstate NEW -m udp --dport "
-				    "10000:10999 -j ACCEPT\n"));
+	assert_non_null(strstr(buf, "-A STRAIT-IN-docker0 -d 192.0.2.11/32 -p "
+				    "udp -m conntrack --ctstate NEW -m udp "
+				    "--dport 10000:10999 -j ACCEPT\n"));
 }
 
 int main(void)

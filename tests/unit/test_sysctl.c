@@ -117,12 +117,87 @@ static void test_state_roundtrip(void **state)
 	rmdir(dir);
 }
 
+/*
+ * The other bridges' files of this namespace, each sysctl once with the
+ * first file's value; our own file, other namespaces' files and
+ * temporaries are left out; a bad peer file is an error.
+ */
+static void test_state_peers(void **state)
+{
+	char dir[] = "/tmp/strait-test-XXXXXX", a[4096], b[4096], c[4096];
+	char other[4200], tmp[4200], err[256];
+	struct sysctl_item in[2], out[8];
+	size_t n;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(sysctl_state_peers(dir, "br-a", out, 8, &n, err,
+					    sizeof(err)),
+			 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(sysctl_state_path(dir, "br-a", a, sizeof(a)), 0);
+	assert_int_equal(sysctl_state_path(dir, "br-b", b, sizeof(b)), 0);
+	assert_int_equal(sysctl_state_path(dir, "br-b.x", c, sizeof(c)), 0);
+	item(&in[0], "ipv4", "eth0", "forwarding");
+	strcpy(in[0].val, "0");
+	item(&in[1], "ipv4", "br-a", "forwarding");
+	strcpy(in[1].val, "0");
+	assert_int_equal(sysctl_state_save(a, in, 2, err, sizeof(err)), 0);
+	strcpy(in[0].val, "1");	/* what br-b's up found: br-a's doing */
+	item(&in[1], "ipv4", "br-b", "forwarding");
+	strcpy(in[1].val, "0");
+	assert_int_equal(sysctl_state_save(b, in, 2, err, sizeof(err)), 0);
+	/* another namespace's file, and a temporary: not peers */
+	snprintf(other, sizeof(other), "%s/netsetup-1-br-z.state", dir);
+	assert_int_equal(sysctl_state_save(other, in, 1, err, sizeof(err)),
+			 0);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", b);
+	f = fopen(tmp, "w");
+	assert_non_null(f);
+	fputs("garbage\n", f);
+	fclose(f);
+
+	assert_int_equal(sysctl_state_peers(dir, "br-c", out, 8, &n, err,
+					    sizeof(err)),
+			 0);
+	assert_int_equal(n, 3);	/* eth0 once, br-a, br-b */
+	assert_int_equal(sysctl_state_peers(dir, "br-a", out, 8, &n, err,
+					    sizeof(err)),
+			 0);
+	assert_int_equal(n, 2);
+	assert_non_null(sysctl_find(out, n, &in[0]));
+	assert_string_equal(sysctl_find(out, n, &in[0])->val, "1");
+	assert_null(sysctl_find(out, n, &(struct sysctl_item){
+						.fam = "ipv4",
+						.ifname = "br-a",
+						.key = "forwarding" }));
+	assert_int_equal(sysctl_state_peers(dir, "br-a", out, 1, &n, err,
+					    sizeof(err)),
+			 -1);
+	f = fopen(c, "w");	/* a bad peer file */
+	assert_non_null(f);
+	fputs("ipv4 all forwarding 1\n", f);
+	fclose(f);
+	assert_int_equal(sysctl_state_peers(dir, "br-a", out, 8, &n, err,
+					    sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "bad state file"));
+	unlink(a);
+	unlink(b);
+	unlink(c);
+	unlink(other);
+	unlink(tmp);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_refuses_escapes),
 		cmocka_unit_test(test_state_parse),
 		cmocka_unit_test(test_state_roundtrip),
+		cmocka_unit_test(test_state_peers),
 	};
 
 	return cmocka_run_group_tests_name("sysctl", tests, NULL, NULL);
