@@ -341,21 +341,19 @@ int sysctl_state_peers(const char *dir, const char *bridge,
 		       size_t errlen)
 {
 	struct sysctl_item one[SYSCTL_MAX_ITEMS];
-	char mine[4096], prefix[64], path[4096];
+	char mine[4096], path[4096];
 	const char *base;
 	struct dirent *de;
-	struct stat st;
-	size_t k, i;
+	size_t k, i, plen;
 	DIR *d;
 	int rc = 0;
 
 	*n = 0;
-	if (stat("/proc/self/ns/net", &st) ||
-	    sysctl_state_path(dir, bridge, mine, sizeof(mine)))
+	if (sysctl_state_path(dir, bridge, mine, sizeof(mine)))
 		return snprintf(err, errlen, "cannot name the state file"), -1;
+	/* ours is "netsetup-NETNS-BRIDGE.state": peers share its prefix */
 	base = strrchr(mine, '/') ? strrchr(mine, '/') + 1 : mine;
-	snprintf(prefix, sizeof(prefix), "netsetup-%lu-",
-		 (unsigned long)st.st_ino);
+	plen = strlen(base) - strlen(bridge) - strlen(".state");
 	d = opendir(dir);
 	if (!d)
 		return errno == ENOENT ? 0
@@ -365,7 +363,7 @@ int sysctl_state_peers(const char *dir, const char *bridge,
 	while (!rc && (de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 
-		if (strncmp(de->d_name, prefix, strlen(prefix)) ||
+		if (strncmp(de->d_name, base, plen) ||
 		    len < 6 || strcmp(de->d_name + len - 6, ".state") ||
 		    !strcmp(de->d_name, base))
 			continue;
