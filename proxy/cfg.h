@@ -53,6 +53,10 @@ enum cfg_action {
  * @udp_timeout_set:	-udp-timeout was given (it beats the environment)
  * @udp_max_flows_set:	-udp-max-flows was given
  * @half_close_set:	-half-close-timeout was given
+ * @host_ip_set:	-host-ip was given (else 0.0.0.0, as docker-proxy 28+)
+ * @connect_timeout_ms:	a connect to the container that has not completed
+ *			after this long fails (the client is reset); 0: never
+ * @connect_timeout_set: -connect-timeout was given
  */
 struct cfg {
 	enum cfg_action action;
@@ -74,6 +78,9 @@ struct cfg {
 	size_t pp_nports;
 	bool pp_set;
 	bool udp_timeout_set, udp_max_flows_set, half_close_set;
+	bool host_ip_set;
+	uint64_t connect_timeout_ms;
+	bool connect_timeout_set;
 };
 
 #define CFG_UDP_TIMEOUT_MS 90000
@@ -82,6 +89,8 @@ struct cfg {
 #define CFG_ENV_UDP_MAX_FLOWS "STRAIT_UDP_MAX_FLOWS"
 #define CFG_ENV_HALF_CLOSE "STRAIT_HALF_CLOSE_TIMEOUT"
 #define CFG_ENV_PROXY_PROTOCOL "STRAIT_PROXY_PROTOCOL"
+#define CFG_CONNECT_TIMEOUT_MS 10000
+#define CFG_ENV_CONNECT_TIMEOUT "STRAIT_CONNECT_TIMEOUT"
 
 /**
  * struct cfg_environ - the environment variables strait-proxy reads; NULL
@@ -89,6 +98,7 @@ struct cfg {
  */
 struct cfg_environ {
 	const char *udp_timeout, *udp_max_flows, *half_close, *proxy_protocol;
+	const char *connect_timeout;
 };
 
 int cfg_parse(int argc, const char *const argv[], struct cfg *cfg, char *err,

@@ -3,11 +3,14 @@
  * main.c - strait-proxy: a drop-in for docker-proxy
  *
  * Start-up order, each step before the next: claim fd 3 (before any other
- * fd can land there) → parse → raise RLIMIT_NOFILE → bind, or adopt fd 4,
- * every port of the range → drop and verify privileges → "0\n" on fd 3 →
- * event loop. Any failure before the loop: "1\n<message>" on fd 3, the same
- * line on stderr, exit 1 (2 for usage errors), and no port stays bound: a
- * range is served whole or not at all. Only this file prints and exits.
+ * fd can land there) and set signal dispositions → parse → raise
+ * RLIMIT_NOFILE → bind, or adopt fd 4, every port of the range → event
+ * base, servers and signal events (everything that opens a file or a
+ * kernel object) → drop and verify privileges, then the sandbox → "0\n"
+ * on fd 3 → event loop. Any failure before the loop: "1\n<message>" on
+ * fd 3, the same line on stderr, exit 1 (2 for usage errors), and no port
+ * stays bound: a range is served whole or not at all. Only this file
+ * prints and exits.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -185,13 +188,22 @@ static int main_serve(struct main_server *srv, const struct cfg *cfg,
 	return 0;
 }
 
-static int main_run(struct event_base *base, struct main_server *srv,
-		    const struct cfg *cfg)
+/*
+ * Signals: dispositions first, before anything can arrive (a SIGHUP during
+ * start-up must not kill us); the loop's own handlers replace them once
+ * the event base exists.
+ */
+static void main_signals_early(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+}
+
+static struct event **main_signals(struct event_base *base)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct event *ev[3];
-	uint32_t n;
-	int i, rc;
+	static struct event *ev[3];
+	int i;
 
 	for (i = 0; i < 3; i++) {
 		ev[i] = evsignal_new(base, sigs[i],
@@ -200,6 +212,51 @@ static int main_run(struct event_base *base, struct main_server *srv,
 		if (!ev[i] || event_add(ev[i], NULL))
 			main_fail(1, "event loop: cannot watch signals");
 	}
+	return ev;
+}
+
+/*
+ * The event base, made before any sandbox: its backend is pinned to epoll
+ * and never chosen by the environment (EVENT_NOEPOLL and friends, which
+ * dockerd would pass through).
+ */
+static struct event_base *main_event_base(void)
+{
+	struct event_config *ec = event_config_new();
+	struct event_base *base = NULL;
+
+	if (ec && !event_config_set_flag(ec, EVENT_BASE_FLAG_IGNORE_ENV) &&
+	    !event_config_avoid_method(ec, "select") &&
+	    !event_config_avoid_method(ec, "poll"))
+		base = event_base_new_with_config(ec);
+	if (ec)
+		event_config_free(ec);
+	if (!base)
+		main_fail(1, "event loop: cannot create (epoll)");
+	return base;
+}
+
+/*
+ * Everything privileged is done: give it all up. Once this returns, the
+ * process holds no capability and cannot regain one.
+ */
+static void main_privileges(const struct cfg *cfg)
+{
+	struct priv_user user = { 0 };
+	char err[512];
+
+	if (cfg->user && priv_lookup_user(cfg->user, &user, err, sizeof(err)))
+		main_fail(2, err);
+	if (priv_drop(&user, err, sizeof(err)))
+		main_fail(1, err);
+}
+
+static int main_run(struct event_base *base, struct main_server *srv,
+		    const struct cfg *cfg, struct event **sigev)
+{
+	uint32_t n;
+	int i, rc;
+
 	if (ready_ok(main_ready_fd))
 		log_warn("fd %d: readiness write failed", READY_FD);
 	main_ready_fd = -1;
@@ -213,23 +270,23 @@ static int main_run(struct event_base *base, struct main_server *srv,
 			tcp_server_close(&srv[n].tcp);
 	}
 	for (i = 0; i < 3; i++)
-		event_free(ev[i]);
+		event_free(sigev[i]);
 	return rc < 0 ? 1 : 0;
 }
 
 int main(int argc, char *argv[])
 {
-	struct priv_user user = { 0 };
 	struct cfg_environ env;
 	struct main_server *srv;
 	struct event_base *base;
+	struct event **sigev;
 	char err[512];
 	struct cfg cfg;
 	int *lfds, rc;
 	uint32_t i;
 
 	main_ready_fd = ready_open(READY_FD);
-	signal(SIGPIPE, SIG_IGN);
+	main_signals_early();
 
 	if (cfg_parse(argc, (const char *const *)argv, &cfg, err, sizeof(err)))
 		main_fail(2, err);
@@ -248,8 +305,8 @@ int main(int argc, char *argv[])
 	if (cfg_env(&cfg, &env, err, sizeof(err)))
 		main_fail(2, err);
 	log_init(PROG, cfg.log_level);
-	if (cfg.user && priv_lookup_user(cfg.user, &user, err, sizeof(err)))
-		main_fail(2, err);
+	if (cfg.proto == CFG_PROTO_SCTP)
+		main_fail(1, "sctp is not supported by strait-proxy");
 
 	if (listener_raise_nofile())
 		log_warn("setrlimit(RLIMIT_NOFILE): %s", strerror(errno));
@@ -263,19 +320,14 @@ int main(int argc, char *argv[])
 		if (lfds[i] < 0)
 			main_fail(1, err);
 	}
-	if (cfg.proto == CFG_PROTO_SCTP)
-		main_fail(1, "sctp is not supported by strait-proxy");
-	if (priv_drop(&user, err, sizeof(err)))
-		main_fail(1, err);
-
-	base = event_base_new();
-	if (!base)
-		main_fail(1, "event loop: cannot create");
+	base = main_event_base();
 	if (main_serve(srv, &cfg, base, lfds))
 		main_fail(1, "event loop: cannot set up the server (out of "
 			     "memory, or no randomness for the flow table)");
 	free(lfds);
-	rc = main_run(base, srv, &cfg);
+	sigev = main_signals(base);
+	main_privileges(&cfg);
+	rc = main_run(base, srv, &cfg, sigev);
 	free(srv);
 	event_base_free(base);
 	libevent_global_shutdown();

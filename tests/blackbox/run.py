@@ -23,6 +23,9 @@ import tests_tcp  # noqa: E402
 import tests_udp  # noqa: E402,F401 (registers its tests)
 import tests_netsetup  # noqa: E402,F401 (registers its tests)
 import tests_proxyproto  # noqa: E402,F401 (registers its tests)
+import tests_relay  # noqa: E402,F401 (registers its tests)
+import tests_cli  # noqa: E402,F401 (registers its tests)
+import tests_sandbox  # noqa: E402,F401 (registers its tests)
 
 TEST_SECONDS = 120  # watchdog per test
 
