@@ -301,7 +301,8 @@ int main(int argc, char *argv[])
 	env = (struct cfg_environ){ getenv(CFG_ENV_UDP_TIMEOUT),
 				    getenv(CFG_ENV_UDP_MAX_FLOWS),
 				    getenv(CFG_ENV_HALF_CLOSE),
-				    getenv(CFG_ENV_PROXY_PROTOCOL) };
+				    getenv(CFG_ENV_PROXY_PROTOCOL),
+				    getenv(CFG_ENV_CONNECT_TIMEOUT) };
 	if (cfg_env(&cfg, &env, err, sizeof(err)))
 		main_fail(2, err);
 	log_init(PROG, cfg.log_level);
