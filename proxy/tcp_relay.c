@@ -17,24 +17,39 @@
  * sender slows down. That is the backpressure; memory per connection is
  * bounded by two holding areas plus the kernel's socket buffers.
  *
- * splice() says EAGAIN both for "socket empty" and "pipe full", and a pipe
- * can be full by slots (one per skb fragment) long before it holds
- * its size in bytes. So we count the bytes in the pipe ourselves, and an
- * EAGAIN while the pipe holds data marks the direction stalled: we wait for
- * the destination to take some bytes before reading again, rather than
- * waiting on a source that is readable and spinning.
+ * splice() says EAGAIN for three different things: the socket is empty, the
+ * pipe is full (by slots, one per skb fragment, long before it holds its
+ * size in bytes), or the socket holds TCP urgent data: splice stops at the
+ * urgent mark and says EAGAIN for as long as the mark is there, while epoll
+ * keeps reporting the socket readable. So we count the bytes in the pipe
+ * ourselves; an EAGAIN while the pipe holds data marks the direction stalled
+ * (wait for the destination to take some before reading again), and an
+ * EAGAIN with an empty pipe right after the socket was reported readable is
+ * read once with recv(), which goes past the mark (HAProxy's
+ * raw_sock_to_pipe() does the same). Sockets have SO_OOBINLINE, so the
+ * urgent byte itself is passed on in order as an ordinary byte rather than
+ * lost: a client cannot stall a pair, nor spin the process, with one
+ * urgent byte.
  *
- * Half-close: when a source reaches EOF we shut down the destination's write
- * side only after every byte read has been written, and the relay ends only
- * when both directions have done so. A peer that never closes its side
- * keeps a half-closed pair forever (docker-proxy's CLOSE_WAIT pile-ups);
- * with a half-close timeout the pair is reset once it has been half-closed
- * and without any event for that long. A reset from a source counts as EOF (as
- * docker-proxy does); a failed write ends the relay at once and resets both
- * sides, so no peer mistakes a truncated stream for a complete one.
+ * States (named, changed in one place each, logged at debug): a relay is
+ * CONNECTING until the container's connect completes (bounded by the
+ * connect timeout), then OPEN, then HALF once either side has closed. A
+ * direction is OPEN, then EOF when its source said EOF, then SHUT once
+ * every byte read has been written and the destination got our FIN. The
+ * relay ends cleanly when both directions are SHUT.
+ *
+ * Ends that are not clean are resets, both ways, as kernel DNAT would pass
+ * them: a reset or a read error from either peer, a failed write, running
+ * out of memory for our own buffering, a connect timeout, the half-close
+ * timeout (HALF with no byte moving for that long, whatever is still held:
+ * a peer that stopped reading must not keep a CLOSE-WAIT pair forever; the
+ * peer's FIN is seen by EPOLLRDHUP even while we are not reading it), and
+ * the proxy stopping. No peer may ever take a truncated stream for a
+ * complete one, so a FIN is sent only after a clean EOF and every byte.
  *
  * Events are level-triggered and persistent; we arm exactly those that can
- * make progress: a read where there is room, a write where bytes wait.
+ * make progress: a read where there is room, a write where bytes wait. An
+ * event that cannot be armed ends the relay (reset) rather than wedge it.
  */
 #include "tcp_relay.h"
 
@@ -46,6 +61,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
+
+#include "log.h"
 
 /* Rounds of fill+drain per wake-up before letting other connections run */
 #define TCP_RELAY_ROUNDS 8
@@ -59,6 +76,55 @@
  */
 static char tcp_relay_scratch[TCP_RELAY_BUF];
 
+/**
+ * tcp_relay_state_name() - a relay state's name, for log lines
+ * @s:		state
+ *
+ * Return: static string
+ */
+const char *tcp_relay_state_name(enum tcp_relay_state s)
+{
+	static const char *const names[] = { "connecting", "open",
+					     "half-closed" };
+
+	return names[s];
+}
+
+/**
+ * tcp_dir_state_name() - a direction state's name, for log lines
+ * @s:		state
+ *
+ * Return: static string
+ */
+const char *tcp_dir_state_name(enum tcp_dir_state s)
+{
+	static const char *const names[] = { "open", "eof", "shut" };
+
+	return names[s];
+}
+
+static const char *tcp_dir_name(const struct tcp_dir *d)
+{
+	return d == &d->r->dir[0] ? "client->container" : "container->client";
+}
+
+/* The only place a direction changes state */
+static void tcp_dir_to(struct tcp_dir *d, enum tcp_dir_state to)
+{
+	log_debug("conn %llu: %s %s -> %s (%llu bytes, %zu held)", d->r->id,
+		  tcp_dir_name(d), tcp_dir_state_name(d->state),
+		  tcp_dir_state_name(to), d->bytes, d->pending);
+	d->state = to;
+}
+
+/* The only place a relay changes state */
+static void tcp_relay_to(struct tcp_relay *r, enum tcp_relay_state to)
+{
+	log_debug("conn %llu: %s -> %s", r->id, tcp_relay_state_name(r->state),
+		  tcp_relay_state_name(to));
+	r->state = to;
+}
+
 static void tcp_dir_to_copy(struct tcp_dir *d)
 {
 	if (d->pipe[0] >= 0) {
@@ -71,11 +137,14 @@ static void tcp_dir_to_copy(struct tcp_dir *d)
 	d->cap = TCP_RELAY_BUF;
 }
 
-/* Return: 0, or -1 if no pipe could be had (the direction then copies) */
+/* Splice from now on. Return: 0, or -1 if no pipe could be had (the
+ * direction then copies) */
 static int tcp_dir_pipe(struct tcp_dir *d)
 {
 	int sz;
 
+	if (d->pipe[0] >= 0)	/* kept from before an urgent-data detour */
+		goto splice;
 	if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC)) {
 		d->pipe[0] = d->pipe[1] = -1;
 		tcp_dir_to_copy(d);
@@ -85,25 +154,51 @@ static int tcp_dir_pipe(struct tcp_dir *d)
 	if (sz < 0)
 		sz = fcntl(d->pipe[1], F_GETPIPE_SZ);
 	d->cap = sz > 0 ? (size_t)sz : 4096;
+	log_debug("conn %llu: %s splices (pipe of %zu bytes)", d->r->id,
+		  tcp_dir_name(d), d->cap);
+splice:
 	d->splicing = true;
 	return 0;
 }
 
-/* Return: bytes read, 0 at EOF, -1 with errno */
-static ssize_t tcp_dir_fill(struct tcp_dir *d, size_t want)
+/*
+ * Read up to @want bytes: into the pipe when splicing, else into the
+ * scratch buffer. @readable: the source's read event is what woke us.
+ * Return: bytes read, 0 at EOF, -1 with errno; *@spliced says where the
+ * bytes went
+ */
+static ssize_t tcp_dir_fill(struct tcp_dir *d, size_t want, bool readable,
+			    bool *spliced)
 {
 	ssize_t n;
 
+	*spliced = d->splicing;
 	if (!d->splicing)
 		return recv(d->src, tcp_relay_scratch, want, 0);
 	n = splice(d->src, NULL, d->pipe[1], NULL, want,
 		   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-	if (n < 0 && (errno == EINVAL || errno == ENOSYS) && !d->pending) {
+	if (n >= 0 || d->pending)
+		return n;	/* with bytes held, EINVAL is an error too */
+	if (errno == EINVAL || errno == ENOSYS) {
 		/* this pair of sockets cannot splice: copy from now on */
 		tcp_dir_to_copy(d);
-		return recv(d->src, tcp_relay_scratch, TCP_RELAY_BUF, 0);
+	} else if (errno == EAGAIN && readable) {
+		/*
+		 * Readable, yet nothing to splice and an empty pipe: urgent
+		 * data blocks splice at its mark. One recv() goes past it
+		 * (the byte comes inline: SO_OOBINLINE); the next bulk read
+		 * splices again.
+		 */
+		log_debug("conn %llu: %s: splice stopped at urgent data, "
+			  "reading past it",
+			  d->r->id, tcp_dir_name(d));
+		d->splicing = false;	/* the pipe (and @cap) stay */
+		d->bulk = true;
+	} else {
+		return n;
 	}
-	return n;
+	*spliced = false;
+	return recv(d->src, tcp_relay_scratch, TCP_RELAY_BUF, 0);
 }
 
 /*
@@ -148,6 +243,8 @@ static ssize_t tcp_dir_drain(struct tcp_dir *d)
 		d->pending -= (size_t)n;
 		d->off += (size_t)n;
 		d->bytes += (unsigned long long)n;
+		if (d->splicing)
+			d->spliced += (unsigned long long)n;
 		d->stalled = false;
 		if (!d->pending && !d->splicing) {
 			free(d->buf);
@@ -159,10 +256,46 @@ static ssize_t tcp_dir_drain(struct tcp_dir *d)
 
 static bool tcp_dir_can_read(const struct tcp_dir *d)
 {
-	if (d->eof || d->stalled)
+	if (d->state != TCP_DIR_OPEN || d->stalled)
 		return false;
 	/* a copying direction reads again once all it holds is written */
 	return d->splicing ? d->pending < d->cap : !d->pending;
+}
+
+/*
+ * One read and what follows it. Return: 1 if the source may have more
+ * right now, 0 if not (short read, EAGAIN, EOF), -1 with errno if the
+ * relay must be reset: a read error (a reset from the peer included), a
+ * failed write, or our own buffering failing.
+ */
+static int tcp_dir_read(struct tcp_dir *d, bool readable)
+{
+	size_t want = d->splicing ? d->cap - d->pending : TCP_RELAY_BUF;
+	bool spliced;
+	ssize_t n = tcp_dir_fill(d, want, readable, &spliced);
+
+	if (n > 0) {
+		if (spliced)
+			d->pending += (size_t)n;
+		else if (tcp_dir_pass(d, (size_t)n))
+			return -1;
+		if ((size_t)n < want)
+			return 0;
+		if (!spliced)
+			d->bulk = true;
+		return 1;
+	}
+	if (n == 0) {
+		tcp_dir_to(d, TCP_DIR_EOF);
+		return 0;
+	}
+	if (errno == EINTR)
+		return 1;
+	if (errno != EAGAIN)
+		return -1;	/* never an EOF: that would pass for complete */
+	if (d->pending)
+		d->stalled = true;	/* a pipe full by slots */
+	return 0;
 }
 
 /*
@@ -172,139 +305,187 @@ static bool tcp_dir_can_read(const struct tcp_dir *d)
  * direction whose read fills the whole buffer carries bulk data: unless
  * told to copy, it splices from its next read on, when nothing is held.
  *
- * Return: 0, or -1 with errno if writing to the destination or our own
- * buffering failed: the relay must then be reset. Out of memory in
- * particular must never pass for an EOF and end a stream short with a
- * clean FIN.
+ * Return: 0, or -1 with errno if the relay must be reset.
  */
-static int tcp_dir_pump(struct tcp_dir *d)
+static int tcp_dir_pump(struct tcp_dir *d, bool readable)
 {
-	bool more = true;
-	int round;
+	int round, more = 1;
 
 	for (round = 0; round < TCP_RELAY_ROUNDS; round++) {
-		size_t want;
-		ssize_t n;
-
 		if (d->pending && tcp_dir_drain(d) < 0 && errno != EAGAIN &&
 		    errno != EINTR)
 			return -1;
 		if (!more || !tcp_dir_can_read(d))
 			break;
-		if (!d->splicing && !d->copy && d->bulk && tcp_dir_pipe(d) == 0)
+		if (!d->splicing && !d->copy && d->bulk && !d->pending &&
+		    tcp_dir_pipe(d) == 0)
 			d->bulk = false;
-		want = d->splicing ? d->cap - d->pending : TCP_RELAY_BUF;
-		n = tcp_dir_fill(d, want);
-		if (n > 0) {
-			if (d->splicing)
-				d->pending += (size_t)n;
-			else if (tcp_dir_pass(d, (size_t)n))
-				return -1;
-			more = (size_t)n == want;
-			if (more && !d->splicing)
-				d->bulk = true;
-			continue;
-		}
-		if (n < 0 && (errno == ENOMEM || errno == ENOBUFS))
+		more = tcp_dir_read(d, readable && round == 0);
+		if (more < 0)
 			return -1;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			/* a pipe full by slots rather than bytes */
-			if (d->pending)
-				d->stalled = true;
-		} else {
-			d->eof = true;	/* EOF, or a reset: treated alike */
-		}
-		more = false;
 	}
-	if (d->eof && !d->pending && !d->shut) {
+	if (d->state == TCP_DIR_EOF && !d->pending) {
 		shutdown(d->dst, SHUT_WR);
-		d->shut = true;
+		tcp_dir_to(d, TCP_DIR_SHUT);
 	}
 	return 0;
 }
 
-static void tcp_relay_set(struct tcp_relay *r, struct event *ev, unsigned bit,
-			  bool want)
+/* Return: 0, or -1 if the event could not be armed */
+static int tcp_relay_set(struct tcp_relay *r, struct event *ev, unsigned bit,
+			 bool want)
 {
 	if (want == !!(r->on & bit))
-		return;
-	if (want)
-		event_add(ev, NULL);
-	else
-		event_del(ev);
+		return 0;
+	if (want ? event_add(ev, NULL) : event_del(ev))
+		return -1;
 	r->on ^= bit;
+	return 0;
 }
 
-static void tcp_relay_arm(struct tcp_relay *r)
+/* Return: 0, or -1 if an event could not be armed */
+static int tcp_relay_arm(struct tcp_relay *r)
 {
-	int i;
+	bool connecting = r->state == TCP_RELAY_CONNECTING;
+	int i, rc = 0;
 
 	for (i = 0; i < 2; i++) {
-		tcp_relay_set(r, r->rd[i], 1U << i,
-			      !r->connecting && tcp_dir_can_read(&r->dir[i]));
-		tcp_relay_set(r, r->wr[i], 4U << i,
-			      r->connecting ? i == 1
-					    : r->dir[1 - i].pending > 0);
+		rc |= tcp_relay_set(r, r->rd[i], 1U << i,
+				    !connecting &&
+					    tcp_dir_can_read(&r->dir[i]));
+		rc |= tcp_relay_set(r, r->wr[i], 4U << i,
+				    connecting ? i == 1
+					       : r->dir[1 - i].pending > 0);
 	}
+	return rc ? -1 : 0;
 }
 
-static void tcp_relay_idle_cb(evutil_socket_t fd, short what, void *arg)
+static void tcp_relay_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tcp_relay *r = arg;
 
 	(void)fd;
 	(void)what;
-	r->done(r, TCP_RELAY_IDLE, ETIMEDOUT, r->arg);
+	log_debug("conn %llu: %s too long", r->id,
+		  tcp_relay_state_name(r->state));
+	if (r->state == TCP_RELAY_CONNECTING)
+		r->done(r, TCP_RELAY_REFUSED, ETIMEDOUT, r->arg);
+	else
+		r->done(r, TCP_RELAY_IDLE, ETIMEDOUT, r->arg);
 }
 
-/* Half-closed: (re)start the idle clock. Return: 0, or -1 out of memory */
-static int tcp_relay_idle(struct tcp_relay *r)
+/* (Re)start the timer for @ms. Return: 0, or -1 if it cannot be armed */
+static int tcp_relay_clock(struct tcp_relay *r, uint64_t ms)
 {
-	struct timeval tv = { (time_t)(r->half_close_ms / 1000),
-			      (suseconds_t)(r->half_close_ms % 1000) * 1000 };
+	struct timeval tv = { (time_t)(ms / 1000),
+			      (suseconds_t)(ms % 1000) * 1000 };
 
-	if (!r->idle)
-		r->idle = evtimer_new(event_get_base(r->rd[0]),
-				      tcp_relay_idle_cb, r);
-	return r->idle ? evtimer_add(r->idle, &tv) : -1;
+	return evtimer_add(r->timer, &tv);
+}
+
+/* Half-closed now: the clock starts. Return: 0, or -1 (cannot arm it) */
+static int tcp_relay_half(struct tcp_relay *r)
+{
+	tcp_relay_to(r, TCP_RELAY_HALF);
+	return r->opts.half_close_ms ? tcp_relay_clock(r, r->opts.half_close_ms)
+				     : 0;
+}
+
+/* A peer closed its side: that starts the half-close clock even if its
+ * FIN still sits behind bytes we hold back from a peer that stopped
+ * reading (we will not read the FIN until that peer reads) */
+static void tcp_relay_hup_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcp_relay *r = arg;
+
+	(void)fd;
+	(void)what;
+	if (r->state == TCP_RELAY_OPEN && tcp_relay_half(r))
+		r->done(r, TCP_RELAY_ABORTED, ENOMEM, r->arg);
+}
+
+/* With a half-close timeout, watch both peers for their FIN. Return: 0, or
+ * -1 if out of memory */
+static int tcp_relay_watch_hup(struct tcp_relay *r)
+{
+	struct event_base *base = event_get_base(r->timer);
+	int i;
+
+	if (!r->opts.half_close_ms ||
+	    !(event_base_get_features(base) & EV_FEATURE_EARLY_CLOSE))
+		return 0;
+	for (i = 0; i < 2; i++) {
+		r->hup[i] = event_new(base, r->fd[i], EV_CLOSED,
+				      tcp_relay_hup_cb, r);
+		if (!r->hup[i] || event_add(r->hup[i], NULL))
+			return -1;
+	}
+	return 0;
+}
+
+/* The connect completed: Return: 0, or an errno for the done callback */
+static int tcp_relay_connected(struct tcp_relay *r, int fd)
+{
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err)
+		return err;
+	evtimer_del(r->timer);
+	tcp_relay_to(r, TCP_RELAY_OPEN);
+	return tcp_relay_watch_hup(r) ? ENOMEM : 0;
+}
+
+/* After a wake-up of @d: Return: 0, or -1 with errno (reset the relay) */
+static int tcp_relay_after(struct tcp_relay *r, bool moved)
+{
+	bool half = r->dir[0].state != TCP_DIR_OPEN ||
+		    r->dir[1].state != TCP_DIR_OPEN;
+
+	if (half && r->state == TCP_RELAY_OPEN) {
+		if (tcp_relay_half(r))
+			goto nomem;
+	} else if (r->state == TCP_RELAY_HALF && r->opts.half_close_ms &&
+		   moved && tcp_relay_clock(r, r->opts.half_close_ms)) {
+		goto nomem;
+	}
+	if (tcp_relay_arm(r))
+		goto nomem;
+	return 0;
+nomem:
+	errno = ENOMEM;
+	return -1;
 }
 
 static void tcp_relay_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tcp_dir *d = arg;
 	struct tcp_relay *r = d->r;
-	socklen_t len = sizeof(int);
-	int err = 0;
+	unsigned long long before = d->bytes + d->pending;
+	int err;
 
-	(void)what;
-	if (r->connecting) {
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-			err = errno;
+	if (r->state == TCP_RELAY_CONNECTING) {
+		err = tcp_relay_connected(r, fd);
 		if (err) {
 			r->done(r, TCP_RELAY_REFUSED, err, r->arg);
 			return;
 		}
-		/* connected: the client has most likely sent its request
-		 * already; pass it on now rather than after another wait
-		 * (this callback is the container's wr, which drains dir[0]) */
-		r->connecting = false;
+		/* the client has most likely sent its request already: pass
+		 * it on now rather than after another wait (this callback is
+		 * the container's wr, which drains dir[0]) */
 	}
-	if (tcp_dir_pump(d)) {
+	if (tcp_dir_pump(d, (what & EV_READ) != 0)) {
 		r->done(r, TCP_RELAY_ABORTED, errno, r->arg);
 		return;
 	}
-	if (r->dir[0].shut && r->dir[1].shut) {
+	if (r->dir[0].state == TCP_DIR_SHUT && r->dir[1].state == TCP_DIR_SHUT) {
 		r->done(r, TCP_RELAY_CLOSED, 0, r->arg);
 		return;
 	}
-	if (r->half_close_ms && (r->dir[0].shut || r->dir[1].shut) &&
-	    tcp_relay_idle(r)) {
-		r->done(r, TCP_RELAY_ABORTED, ENOMEM, r->arg);
-		return;
-	}
-	tcp_relay_arm(r);
+	if (tcp_relay_after(r, d->bytes + d->pending != before))
+		r->done(r, TCP_RELAY_ABORTED, errno, r->arg);
 }
 
 static void tcp_dir_init(struct tcp_relay *r, int i, bool copy)
@@ -319,52 +500,74 @@ static void tcp_dir_init(struct tcp_relay *r, int i, bool copy)
 	d->cap = TCP_RELAY_BUF;
 }
 
+/* Events and the timer; Return: 0, or -1 if out of memory */
+static int tcp_relay_events(struct tcp_relay *r, struct event_base *base)
+{
+	int i;
+
+	r->timer = evtimer_new(base, tcp_relay_timer_cb, r);
+	if (!r->timer)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		r->rd[i] = event_new(base, r->fd[i], EV_READ | EV_PERSIST,
+				     tcp_relay_cb, &r->dir[i]);
+		r->wr[i] = event_new(base, r->fd[i], EV_WRITE | EV_PERSIST,
+				     tcp_relay_cb, &r->dir[1 - i]);
+		if (!r->rd[i] || !r->wr[i])
+			return -1;
+	}
+	if (r->state == TCP_RELAY_CONNECTING && r->opts.connect_ms &&
+	    tcp_relay_clock(r, r->opts.connect_ms))
+		return -1;
+	if (r->state == TCP_RELAY_OPEN && tcp_relay_watch_hup(r))
+		return -1;
+	return tcp_relay_arm(r);
+}
+
 /**
  * tcp_relay_new() - start relaying between two non-blocking stream sockets
  * @base:	event base
  * @client:	accepted client socket
  * @server:	socket towards the container
  * @connecting:	@server's non-blocking connect() is still in progress
- * @copy:	never splice, copy through user space
+ * @opts:	behaviour (copied)
+ * @id:		number for log lines
  * @done:	called once when the relay ends; must call tcp_relay_free()
  * @arg:	passed to @done
  *
  * The relay owns both sockets from here on, also on failure.
  *
- * Return: the relay, or NULL (sockets closed) if out of memory
+ * Return: the relay, or NULL (sockets reset and closed) if out of memory
  */
 struct tcp_relay *tcp_relay_new(struct event_base *base, int client,
-				int server, bool connecting, bool copy,
-				tcp_relay_done_fn done, void *arg)
+				int server, bool connecting,
+				const struct tcp_relay_opts *opts,
+				unsigned long long id, tcp_relay_done_fn done,
+				void *arg)
 {
 	struct tcp_relay *r = calloc(1, sizeof(*r));
 	int i;
 
-	if (!r)
-		goto fail;
+	if (!r) {
+		tcp_relay_reset(client);
+		close(client);
+		close(server);
+		return NULL;
+	}
 	r->fd[0] = client;
 	r->fd[1] = server;
-	r->connecting = connecting;
+	r->state = connecting ? TCP_RELAY_CONNECTING : TCP_RELAY_OPEN;
+	r->opts = *opts;
+	r->id = id;
 	r->done = done;
 	r->arg = arg;
 	for (i = 0; i < 2; i++)
-		tcp_dir_init(r, i, copy);
-	for (i = 0; i < 2; i++) {
-		r->rd[i] = event_new(base, r->fd[i], EV_READ | EV_PERSIST,
-				     tcp_relay_cb, &r->dir[i]);
-		r->wr[i] = event_new(base, r->fd[i], EV_WRITE | EV_PERSIST,
-				     tcp_relay_cb, &r->dir[1 - i]);
-		if (!r->rd[i] || !r->wr[i]) {
-			tcp_relay_free(r, true);
-			return NULL;
-		}
+		tcp_dir_init(r, i, opts->copy);
+	if (tcp_relay_events(r, base)) {
+		tcp_relay_free(r, true);
+		return NULL;
 	}
-	tcp_relay_arm(r);
 	return r;
-fail:
-	close(client);
-	close(server);
-	return NULL;
 }
 
 /**
@@ -396,7 +599,10 @@ int tcp_relay_preamble(struct tcp_relay *r, const void *p, size_t n)
 	memcpy(d->buf, p, n);
 	d->off = 0;
 	d->pending = n;
-	tcp_relay_arm(r);
+	if (tcp_relay_arm(r)) {
+		errno = ENOMEM;
+		return -1;
+	}
 	return 0;
 }
 
@@ -420,13 +626,15 @@ void tcp_relay_free(struct tcp_relay *r, bool reset)
 {
 	int i;
 
-	if (r->idle)
-		event_free(r->idle);
+	if (r->timer)
+		event_free(r->timer);
 	for (i = 0; i < 2; i++) {
 		if (r->rd[i])
 			event_free(r->rd[i]);
 		if (r->wr[i])
 			event_free(r->wr[i]);
+		if (r->hup[i])
+			event_free(r->hup[i]);
 		if (reset)
 			tcp_relay_reset(r->fd[i]);
 		close(r->fd[i]);

@@ -19,21 +19,53 @@ struct tcp_relay;
  * (fs.pipe-user-pages-soft) is spent; the relay then works with that. */
 #define TCP_RELAY_PIPE (256 * 1024)
 
+/* How a relay ended, as passed to its done callback */
 enum tcp_relay_end {
 	TCP_RELAY_CLOSED = 0,	/* both directions finished cleanly */
-	TCP_RELAY_REFUSED,	/* connect to the container failed */
-	TCP_RELAY_ABORTED,	/* a write failed: both sides were reset */
+	TCP_RELAY_REFUSED,	/* connect to the container failed or timed
+				 * out (ETIMEDOUT) */
+	TCP_RELAY_ABORTED,	/* a read or write failed, or a peer reset:
+				 * both sides were reset */
 	TCP_RELAY_IDLE,		/* half-closed and idle too long: reset */
+};
+
+/* Where a relay is: transitions happen in tcp_relay_to() only */
+enum tcp_relay_state {
+	TCP_RELAY_CONNECTING = 0, /* the container's connect is in flight */
+	TCP_RELAY_OPEN,		/* both directions carry bytes */
+	TCP_RELAY_HALF,		/* one side has closed (EOF read); the half
+				 * close clock runs, if there is one */
+};
+
+/* Where a direction is: transitions happen in tcp_dir_to() only */
+enum tcp_dir_state {
+	TCP_DIR_OPEN = 0,	/* reading @src, writing @dst */
+	TCP_DIR_EOF,		/* @src said EOF: what is held still goes */
+	TCP_DIR_SHUT,		/* all written, FIN sent to @dst */
 };
 
 typedef void (*tcp_relay_done_fn)(struct tcp_relay *r, enum tcp_relay_end end,
 				  int err, void *arg);
 
 /**
+ * struct tcp_relay_opts - how a relay behaves
+ * @copy:	never splice, copy through user space
+ * @connect_ms:	a connect to the container still in flight after this long
+ *		fails (ETIMEDOUT); 0: the kernel's own limit
+ * @half_close_ms: once one side has closed, reset the pair after this long
+ *		with no byte moving; 0: never
+ */
+struct tcp_relay_opts {
+	bool copy;
+	uint64_t connect_ms, half_close_ms;
+};
+
+/**
  * struct tcp_dir - one direction: bytes read from @src, written to @dst
  * @r:		relay this belongs to
  * @src:	socket read from
  * @dst:	socket written to
+ * @state:	open, EOF read, or FIN sent
  * @pipe:	splice pipe, -1 until the direction carries bulk data
  * @buf:	bytes the destination did not take yet (copying), else NULL
  * @off:	start of pending bytes in @buf
@@ -44,31 +76,34 @@ typedef void (*tcp_relay_done_fn)(struct tcp_relay *r, enum tcp_relay_end end,
  * @bulk:	a copying read filled the whole buffer: splice from now on
  * @stalled:	splice into the pipe said EAGAIN while it held data: the pipe
  *		may be full by slots rather than bytes, so wait for a drain
- * @eof:	nothing more will be read from @src
- * @shut:	SHUT_WR sent to @dst
  * @bytes:	bytes written to @dst so far
+ * @spliced:	of @bytes, how many went through the pipe
  */
 struct tcp_dir {
 	struct tcp_relay *r;
 	int src, dst;
+	enum tcp_dir_state state;
 	int pipe[2];
 	char *buf;
 	size_t off, pending, cap;
-	bool copy, splicing, bulk, stalled, eof, shut;
-	unsigned long long bytes;
+	bool copy, splicing, bulk, stalled;
+	unsigned long long bytes, spliced;
 };
 
 /**
  * struct tcp_relay - a client connection and its connection to the container
  * @fd:		[0] client socket, [1] container socket
  * @dir:	[0] client to container, [1] container to client
+ * @state:	connecting, open, or half-closed
  * @rd:		@rd[i] fires when @fd[i] is readable (feeds @dir[i])
  * @wr:		@wr[i] fires when @fd[i] is writable (drains @dir[1 - i])
  * @on:		which of @rd, @wr are armed: bit i for rd[i], 2 + i for wr[i]
- * @idle:	half-close timer, made when one direction first ends
- * @half_close_ms: once one direction has ended, end the relay (reset)
- *		after this long without an event; 0: never
- * @connecting:	waiting for the container's connect to complete
+ * @hup:		with a half-close timeout: @hup[i] fires once when @fd[i]'s
+ *		peer has closed its side, even while we are not reading it
+ * @timer:	the connect timeout while connecting, then the half-close
+ *		clock
+ * @opts:	behaviour
+ * @id:		the owner's number for this connection, for log lines
  * @done:	called once when the relay ends; it must free the relay
  * @arg:	passed to @done
  * @link:	for the owner's list of relays
@@ -76,20 +111,25 @@ struct tcp_dir {
 struct tcp_relay {
 	int fd[2];
 	struct tcp_dir dir[2];
-	struct event *rd[2], *wr[2], *idle;
-	uint64_t half_close_ms;
+	enum tcp_relay_state state;
+	struct event *rd[2], *wr[2], *hup[2], *timer;
 	unsigned on;
-	bool connecting;
+	struct tcp_relay_opts opts;
+	unsigned long long id;
 	tcp_relay_done_fn done;
 	void *arg;
 	LIST_ENTRY(tcp_relay) link;
 };
 
 struct tcp_relay *tcp_relay_new(struct event_base *base, int client,
-				int server, bool connecting, bool copy,
-				tcp_relay_done_fn done, void *arg);
+				int server, bool connecting,
+				const struct tcp_relay_opts *opts,
+				unsigned long long id, tcp_relay_done_fn done,
+				void *arg);
 int tcp_relay_preamble(struct tcp_relay *r, const void *p, size_t n);
 void tcp_relay_free(struct tcp_relay *r, bool reset);
 void tcp_relay_reset(int fd);
+const char *tcp_relay_state_name(enum tcp_relay_state s);
+const char *tcp_dir_state_name(enum tcp_dir_state s);
 
 #endif

@@ -7,6 +7,13 @@
  * memory pauses accepting for TCP_SERVER_PAUSE_MS (clients wait in the
  * backlog meanwhile) and a timer re-arms it; per-connection errors are
  * logged, rate-limited, and never end the process.
+ *
+ * A client that was accepted is never dropped for want of an fd: the
+ * process keeps one spare fd (an unbound socket) that it gives up when the
+ * socket towards the container cannot be had, so the last fd accept()
+ * took still gets served, and takes it back when fds are free again. A
+ * client we cannot serve for any other reason is reset, never closed with
+ * a FIN that could pass for a served, empty connection.
  */
 #include "tcp_server.h"
 
@@ -29,7 +36,32 @@
 static struct log_ratelimit tcp_server_rl_accept = LOG_RATELIMIT_INIT(10, 1);
 static struct log_ratelimit tcp_server_rl_conn = LOG_RATELIMIT_INIT(10, 5);
 
-/* Return: 0 if every option took */
+/* The spare fd of the process (every server of a range shares it) */
+static int tcp_server_spare = -1;
+
+static void tcp_server_spare_take(void)
+{
+	if (tcp_server_spare < 0)
+		tcp_server_spare =
+			socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+}
+
+/* Return: true if the spare was there and is now free for a socket */
+static bool tcp_server_spare_give(void)
+{
+	if (tcp_server_spare < 0)
+		return false;
+	close(tcp_server_spare);
+	tcp_server_spare = -1;
+	return true;
+}
+
+/*
+ * Options of both sockets of a relay. SO_OOBINLINE: an urgent byte is
+ * passed on in order as an ordinary byte (the relay has no way to send it
+ * urgent, and dropping it would lose a byte of the stream).
+ * Return: 0 if every option took
+ */
 static int tcp_server_sockopts(int fd)
 {
 	int one = 1, ka = TCP_SERVER_KEEPALIVE;
@@ -37,7 +69,15 @@ static int tcp_server_sockopts(int fd)
 	return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) |
 	       setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) |
 	       setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &ka, sizeof(ka)) |
-	       setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &ka, sizeof(ka));
+	       setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &ka, sizeof(ka)) |
+	       setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
+}
+
+/* A client we will not serve: reset, never a FIN */
+static void tcp_server_reject(int cfd)
+{
+	tcp_relay_reset(cfd);
+	close(cfd);
 }
 
 static void tcp_server_refused(struct tcp_server *s, int err)
@@ -57,20 +97,27 @@ static void tcp_server_done(struct tcp_relay *r, enum tcp_relay_end end,
 	if (end == TCP_RELAY_REFUSED)
 		tcp_server_refused(s, err);
 	else if (end == TCP_RELAY_IDLE)
-		log_debug("reset after %llu ms half-closed and idle: %llu "
-			  "bytes to the container, %llu back",
-			  (unsigned long long)s->opts.half_close_ms,
+		log_debug("conn %llu: reset after %llu ms half-closed and "
+			  "idle: %llu bytes to the container, %llu back",
+			  r->id, (unsigned long long)s->opts.relay.half_close_ms,
 			  r->dir[0].bytes, r->dir[1].bytes);
 	else
-		log_debug("closed%s%s: %llu bytes to the container, %llu back",
-			  end == TCP_RELAY_ABORTED ? " with reset: " : "",
+		log_debug("conn %llu: closed%s%s: %llu bytes to the container, "
+			  "%llu back",
+			  r->id, end == TCP_RELAY_ABORTED ? " with reset: " : "",
 			  end == TCP_RELAY_ABORTED ? strerror(err) : "",
 			  r->dir[0].bytes, r->dir[1].bytes);
 	LIST_REMOVE(r, link);
 	s->nrelays--;
 	tcp_relay_free(r, end != TCP_RELAY_CLOSED);
+	tcp_server_spare_take();
 }
 
+/*
+ * Stop accepting for a while. If the timer that resumes cannot be armed,
+ * accepting goes on instead: a port that stops for good is worse than one
+ * that keeps hitting its limit.
+ */
 static void tcp_server_pause(struct tcp_server *s, int err)
 {
 	struct timeval tv = { 0, TCP_SERVER_PAUSE_MS * 1000 };
@@ -78,19 +125,32 @@ static void tcp_server_pause(struct tcp_server *s, int err)
 	log_msg_rl(&tcp_server_rl_accept, LOG_LVL_WARN,
 		   "accept: %s (%lu connections open); pausing %d ms",
 		   strerror(err), s->nrelays, TCP_SERVER_PAUSE_MS);
+	if (evtimer_add(s->pause_ev, &tv)) {
+		log_msg_rl(&tcp_server_rl_accept, LOG_LVL_ERROR,
+			   "accept: cannot arm the pause timer: not pausing");
+		return;
+	}
 	event_del(s->accept_ev);
-	evtimer_add(s->pause_ev, &tv);
 	s->paused = true;
 }
 
 static void tcp_server_resume(evutil_socket_t fd, short what, void *arg)
 {
 	struct tcp_server *s = arg;
+	struct timeval tv = { 0, TCP_SERVER_PAUSE_MS * 1000 };
 
 	(void)fd;
 	(void)what;
-	s->paused = false;
-	event_add(s->accept_ev, NULL);
+	tcp_server_spare_take();
+	if (event_add(s->accept_ev, NULL) == 0) {
+		s->paused = false;
+		return;
+	}
+	/* try again later; only if even that fails is the port lost */
+	log_msg_rl(&tcp_server_rl_accept, LOG_LVL_ERROR,
+		   "accept: cannot re-arm the listener; retrying");
+	if (evtimer_add(s->pause_ev, &tv))
+		log_err("accept: cannot re-arm the listener: port stopped");
 }
 
 /*
@@ -113,6 +173,27 @@ static int tcp_server_pp(const struct tcp_server *s, int cfd,
 	return n;
 }
 
+/*
+ * The socket towards the container; out of fds, the spare makes room.
+ * Return: the socket, or -1 with *@err set; *@spare_used says whether the
+ * spare was given up for it
+ */
+static int tcp_server_socket(const struct tcp_server *s, int *err,
+			     bool *spare_used)
+{
+	int type = SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC;
+	int fd = socket(s->target.sa.sa_family, type, 0);
+
+	*spare_used = false;
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE) &&
+	    tcp_server_spare_give()) {
+		*spare_used = true;
+		fd = socket(s->target.sa.sa_family, type, 0);
+	}
+	*err = errno;
+	return fd;
+}
+
 /* Return: 0, or an errno that should pause accepting */
 static int tcp_server_open(struct tcp_server *s, int cfd,
 			   const union addr_sock *peer)
@@ -120,7 +201,7 @@ static int tcp_server_open(struct tcp_server *s, int cfd,
 	char hdr[PROXYHDR_MAX];
 	int hlen = 0;
 	struct tcp_relay *r;
-	bool connecting = false;
+	bool connecting = false, spare_used;
 	int sfd, err;
 
 	if (s->opts.pp_version) {
@@ -129,16 +210,13 @@ static int tcp_server_open(struct tcp_server *s, int cfd,
 			/* never pass a client on without its header */
 			log_msg_rl(&tcp_server_rl_conn, LOG_LVL_WARN,
 				   "PROXY header: %s", strerror(errno));
-			tcp_relay_reset(cfd);
-			close(cfd);
+			tcp_server_reject(cfd);
 			return 0;
 		}
 	}
-	sfd = socket(s->target.sa.sa_family,
-		     SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	sfd = tcp_server_socket(s, &err, &spare_used);
 	if (sfd < 0) {
-		err = errno;
-		close(cfd);
+		tcp_server_reject(cfd);
 		return err;
 	}
 	if (!s->inherit)
@@ -151,24 +229,23 @@ static int tcp_server_open(struct tcp_server *s, int cfd,
 	} else {
 		err = errno;
 		tcp_server_refused(s, err);
-		tcp_relay_reset(cfd);
-		close(cfd);
+		tcp_server_reject(cfd);
 		close(sfd);
 		return err;
 	}
 
-	r = tcp_relay_new(s->base, cfd, sfd, connecting, s->opts.copy,
-			  tcp_server_done, s);
+	r = tcp_relay_new(s->base, cfd, sfd, connecting, &s->opts.relay,
+			  s->next_id++, tcp_server_done, s);
 	if (!r)
 		return ENOMEM;
 	if (hlen && tcp_relay_preamble(r, hdr, (size_t)hlen)) {
 		tcp_relay_free(r, true);
 		return ENOMEM;
 	}
-	r->half_close_ms = s->opts.half_close_ms;
 	LIST_INSERT_HEAD(&s->relays, r, link);
 	s->nrelays++;
-	return 0;
+	/* the spare went into this client's socket: take no more for now */
+	return spare_used ? EMFILE : 0;
 }
 
 static bool tcp_server_resource_err(int err)
@@ -237,6 +314,7 @@ int tcp_server_init(struct tcp_server *s, struct event_base *base, int lfd,
 	s->target = *target;
 	s->target_len = target_len;
 	s->opts = *opts;
+	tcp_server_spare_take();
 	/* Linux copies these options from a listener to the sockets it
 	 * accepts (and arms their keepalive timers): set them once here */
 	s->inherit = tcp_server_sockopts(lfd) == 0;
@@ -252,8 +330,12 @@ int tcp_server_init(struct tcp_server *s, struct event_base *base, int lfd,
 }
 
 /**
- * tcp_server_close() - stop listening and drop every connection
+ * tcp_server_close() - stop listening and reset every connection
  * @s:		server
+ *
+ * A connection still open has not finished cleanly, whatever it still
+ * holds: both its peers get a reset, never a FIN that could pass for the
+ * end of a complete stream.
  */
 void tcp_server_close(struct tcp_server *s)
 {
@@ -261,7 +343,7 @@ void tcp_server_close(struct tcp_server *s)
 
 	while ((r = LIST_FIRST(&s->relays))) {
 		LIST_REMOVE(r, link);
-		tcp_relay_free(r, false);
+		tcp_relay_free(r, true);
 	}
 	s->nrelays = 0;
 	if (s->accept_ev)

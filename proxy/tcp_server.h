@@ -17,14 +17,12 @@ struct event_base;
 
 /**
  * struct tcp_server_opts - how a server's relays behave
- * @copy:	copy instead of splicing
- * @half_close_ms: reset a half-closed relay idle this long (0: never)
+ * @relay:	copy or splice, connect timeout, half-close timeout
  * @pp_version:	PROXY protocol header (1, 2) sent to the container first;
  *		0: none
  */
 struct tcp_server_opts {
-	bool copy;
-	uint64_t half_close_ms;
+	struct tcp_relay_opts relay;
 	int pp_version;
 };
 
@@ -40,8 +38,9 @@ struct tcp_server_opts {
  * @accept_ev:	readable listener
  * @pause_ev:	timer that re-arms @accept_ev after a pause
  * @paused:	accepting is paused
- * @relays:	open relays, freed on shutdown
+ * @relays:	open relays, reset on shutdown
  * @nrelays:	number of open relays
+ * @next_id:	number of the next connection, for log lines
  */
 struct tcp_server {
 	struct event_base *base;
@@ -54,6 +53,7 @@ struct tcp_server {
 	bool paused;
 	LIST_HEAD(, tcp_relay) relays;
 	unsigned long nrelays;
+	unsigned long long next_id;
 };
 
 int tcp_server_init(struct tcp_server *s, struct event_base *base, int lfd,

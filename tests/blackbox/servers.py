@@ -5,10 +5,12 @@ import socket
 import threading
 
 
-def listen(host, port, family=None):
+def listen(host, port, family=None, rcvbuf=None):
     fam = family or (socket.AF_INET6 if ":" in host else socket.AF_INET)
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if rcvbuf:  # accepted sockets inherit it
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     s.bind((host, port))
     s.listen(4096)
     return s
@@ -101,8 +103,8 @@ class HandlerServer:
     """Accepts connections and runs handler(sock) for each in a thread;
     exceptions are kept so the test can re-raise them."""
 
-    def __init__(self, host, port, handler):
-        self.ls = listen(host, port)
+    def __init__(self, host, port, handler, rcvbuf=None):
+        self.ls = listen(host, port, rcvbuf=rcvbuf)
         self.ls.settimeout(0.2)
         self.handler = handler
         self.errors = []

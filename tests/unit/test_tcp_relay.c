@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,9 +42,10 @@ struct fixture {
 	struct event_base *base;
 	struct tcp_relay *r;
 	int cl, sv;
-	int ended;
+	int ended, err;
 	enum tcp_relay_end end;
 	bool copy;
+	uint64_t half_close_ms;	/* for relays made after the setup */
 };
 
 static void done_cb(struct tcp_relay *r, enum tcp_relay_end end, int err,
@@ -51,11 +53,20 @@ static void done_cb(struct tcp_relay *r, enum tcp_relay_end end, int err,
 {
 	struct fixture *f = arg;
 
-	(void)err;
+	f->err = err;
 	f->ended++;
 	f->end = end;
 	tcp_relay_free(r, end != TCP_RELAY_CLOSED);
 	f->r = NULL;
+}
+
+static struct tcp_relay *relay(struct fixture *f, int cfd, int sfd,
+			       bool connecting)
+{
+	struct tcp_relay_opts o = { .copy = f->copy,
+				    .half_close_ms = f->half_close_ms };
+
+	return tcp_relay_new(f->base, cfd, sfd, connecting, &o, 1, done_cb, f);
 }
 
 static int setup(void **state, bool copy)
@@ -73,7 +84,7 @@ static int setup(void **state, bool copy)
 	f->cl = a[0];
 	f->sv = b[1];
 	f->copy = copy;
-	f->r = tcp_relay_new(f->base, a[1], b[0], false, copy, done_cb, f);
+	f->r = relay(f, a[1], b[0], false);
 	assert_non_null(f->r);
 	*state = f;
 	return 0;
@@ -189,12 +200,12 @@ static void test_request_before_connected(void **state)
 	fresh_pairs(f, a, b);
 	put(f->cl, "GET / HTTP/1.0\r\n\r\n");
 	shutdown(f->cl, SHUT_WR);
-	f->r = tcp_relay_new(f->base, a[1], b[0], true, f->copy, done_cb, f);
+	f->r = relay(f, a[1], b[0], true);
 	assert_non_null(f->r);
-	assert_true(f->r->connecting);
+	assert_int_equal(f->r->state, TCP_RELAY_CONNECTING);
 	assert_false(f->r->on & 3U);	/* no reads before connected */
 	event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-	assert_false(f->r->connecting);
+	assert_int_equal(f->r->state, TCP_RELAY_OPEN);
 	/* the wake-up that saw the connect passed the request on */
 	expect(f->sv, "GET / HTTP/1.0\r\n\r\n");
 	spin(f);
@@ -355,14 +366,18 @@ static void run_until_ended(struct fixture *f, int ms)
 static void test_half_close_timeout(void **state)
 {
 	struct fixture *f = *state;
+	int a[2], b[2];
 
-	f->r->half_close_ms = 200;
+	fresh_pairs(f, a, b);
+	f->half_close_ms = 200;
+	f->r = relay(f, a[1], b[0], false);
 	put(f->cl, "request");
 	shutdown(f->cl, SHUT_WR);
 	spin(f);
 	expect(f->sv, "request");
 	expect_eof(f->sv);
-	assert_non_null(f->r->idle);
+	assert_int_equal(f->r->state, TCP_RELAY_HALF);
+	assert_true(evtimer_pending(f->r->timer, NULL));
 	assert_int_equal(f->ended, 0);
 	/* the container still talks: every event restarts the clock */
 	put(f->sv, "part one");
@@ -428,7 +443,7 @@ static void test_preamble_first(void **state)
 
 	fresh_pairs(f, a, b);
 	put(f->cl, "hello");
-	f->r = tcp_relay_new(f->base, a[1], b[0], true, f->copy, done_cb, f);
+	f->r = relay(f, a[1], b[0], true);
 	assert_non_null(f->r);
 	assert_int_equal(tcp_relay_preamble(f->r, "PROXY UNKNOWN\r\n", 15), 0);
 	/* one only: a relay holding bytes refuses another */
@@ -442,6 +457,228 @@ static void test_preamble_first(void **state)
 	expect(f->cl, "world");
 	assert_int_equal(f->r->dir[0].bytes, 20);
 	assert_int_equal(f->ended, 0);
+}
+
+
+/* A connected pair of TCP sockets on loopback, both non-blocking */
+static void tcp_pair(int p[2])
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	assert_true(l >= 0);
+	assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(l, 1), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &len), 0);
+	p[0] = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(p[0], (struct sockaddr *)&sa, sizeof(sa)), 0);
+	p[1] = accept(l, NULL, NULL);
+	assert_true(p[1] >= 0);
+	close(l);
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
+	/* what tcp_server sets on both sockets of a relay */
+	setsockopt(p[1], SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
+	setsockopt(p[0], SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
+}
+
+/* The fixture again, over TCP on loopback (urgent data, resets) */
+static void tcp_fixture(struct fixture *f)
+{
+	int a[2], b[2];
+
+	tcp_relay_free(f->r, false);
+	close(f->cl);
+	close(f->sv);
+	tcp_pair(a);
+	tcp_pair(b);
+	f->cl = a[0];
+	f->sv = b[1];
+	f->r = relay(f, a[1], b[0], false);
+	assert_non_null(f->r);
+}
+
+/* Write @n bytes of a pattern to @fd while the loop runs; read them back
+ * from @to, checking the pattern */
+static void bulk_through(struct fixture *f, int fd, int to, size_t n)
+{
+	static unsigned char buf[65536];
+	size_t sent = 0, got = 0, i;
+	int round;
+	ssize_t k;
+
+	for (round = 0; round < 100000 && got < n; round++) {
+		if (sent < n) {
+			size_t want = n - sent < sizeof(buf) ? n - sent
+							   : sizeof(buf);
+
+			for (i = 0; i < want; i++)
+				buf[i] = (unsigned char)((sent + i) % 251);
+			k = write(fd, buf, want);
+			if (k > 0)
+				sent += (size_t)k;
+		}
+		spin(f);
+		k = read(to, buf, sizeof(buf));
+		for (i = 0; k > 0 && i < (size_t)k; i++)
+			assert_int_equal(buf[i], (got + i) % 251);
+		if (k > 0)
+			got += (size_t)k;
+	}
+	assert_int_equal(got, n);
+}
+
+/* Read what arrives at @fd within a few rounds of the loop */
+static size_t collect(struct fixture *f, int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t k;
+	int round;
+
+	for (round = 0; round < 200 && got < len; round++) {
+		spin(f);
+		k = read(fd, buf + got, len - got);
+		if (k > 0)
+			got += (size_t)k;
+	}
+	return got;
+}
+
+/*
+ * Bulk data (the direction splices in the default mode), then one urgent
+ * byte, then more: splice stops at the urgent mark and says EAGAIN while
+ * the socket stays readable. The relay must read past the mark, pass the
+ * urgent byte on in order and what follows it, and go idle: before, the
+ * level-triggered event fired forever and nothing after the mark arrived.
+ */
+static void test_urgent_byte(void **state)
+{
+	struct fixture *f = *state;
+	char got[16] = { 0 };
+
+	tcp_fixture(f);
+	bulk_through(f, f->cl, f->sv, 4 * TCP_RELAY_BUF);
+	assert_int_equal(f->r->dir[0].splicing, !f->copy);
+	assert_int_equal(send(f->cl, "!", 1, MSG_OOB), 1);
+	put(f->cl, "after");
+	assert_int_equal(collect(f, f->sv, got, 6), 6);
+	assert_string_equal(got, "!after");
+	/* and again, once the direction is back to bulk data */
+	bulk_through(f, f->cl, f->sv, 4 * TCP_RELAY_BUF);
+	assert_int_equal(send(f->cl, "?", 1, MSG_OOB), 1);
+	put(f->cl, "more");
+	memset(got, 0, sizeof(got));
+	assert_int_equal(collect(f, f->sv, got, 5), 5);
+	assert_string_equal(got, "?more");
+	assert_int_equal(f->ended, 0);
+}
+
+/* Close @fd with a reset */
+static void rst_close(int fd)
+{
+	tcp_relay_reset(fd);
+	close(fd);
+}
+
+/*
+ * A reset from one peer mid-stream reaches the other as a reset, never as
+ * a clean end of stream after the bytes so far (a server would commit a
+ * truncated upload). Both ways.
+ */
+static void test_reset_propagates(void **state, bool from_client)
+{
+	struct fixture *f = *state;
+	int *from, *to;
+	char buf[64];
+
+	tcp_fixture(f);
+	from = from_client ? &f->cl : &f->sv;
+	to = from_client ? &f->sv : &f->cl;
+	put(*from, "part of an upload");
+	assert_int_equal(collect(f, *to, buf, 17), 17);
+	rst_close(*from);
+	*from = socket(AF_INET, SOCK_STREAM, 0);	/* for the teardown */
+	run_until_ended(f, 2000);
+	assert_int_equal(f->ended, 1);
+	assert_int_equal(f->end, TCP_RELAY_ABORTED);
+	assert_int_equal(read(*to, buf, sizeof(buf)), -1);
+	assert_int_equal(errno, ECONNRESET);
+}
+
+static void test_reset_from_client(void **state)
+{
+	test_reset_propagates(state, true);
+}
+
+static void test_reset_from_server(void **state)
+{
+	test_reset_propagates(state, false);
+}
+
+/*
+ * The client sent a lot and closed its side; the container stopped
+ * reading, so the relay holds bytes it can never deliver. The half-close
+ * clock runs from the client's EOF whatever is held: the pair is reset.
+ * Before, the clock started only once everything was written: never.
+ */
+static void test_half_close_timeout_holding(void **state)
+{
+	struct fixture *f = *state;
+	static char chunk[4096];
+	int a[2], b[2], i;
+
+	fresh_pairs(f, a, b);
+	f->half_close_ms = 200;
+	f->r = relay(f, a[1], b[0], false);
+	for (i = 0; i < 10000; i++) {
+		if (write(f->cl, chunk, sizeof(chunk)) < 0)
+			break;
+		spin(f);
+	}
+	assert_int_equal(errno, EAGAIN);
+	assert_true(f->r->dir[0].pending > 0);
+	shutdown(f->cl, SHUT_WR);
+	spin(f);
+	run_until_ended(f, 5000);
+	assert_int_equal(f->ended, 1);
+	assert_int_equal(f->end, TCP_RELAY_IDLE);
+}
+
+/*
+ * The container never answers the SYN (here: a listener whose accept queue
+ * is full drops it): with a connect timeout the relay gives up with
+ * ETIMEDOUT instead of holding the client for the kernel's two minutes.
+ */
+static void test_connect_timeout(void **state)
+{
+	struct fixture *f = *state;
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct tcp_relay_opts o = { .copy = f->copy, .connect_ms = 200 };
+	socklen_t len = sizeof(sa);
+	int l = socket(AF_INET, SOCK_STREAM, 0), first, c, a[2], b[2];
+
+	fresh_pairs(f, a, b);
+	close(b[0]);
+	assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(l, 0), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &len), 0);
+	first = socket(AF_INET, SOCK_STREAM, 0);	/* fills the queue */
+	assert_int_equal(connect(first, (struct sockaddr *)&sa, sizeof(sa)),
+			 0);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_int_equal(connect(c, (struct sockaddr *)&sa, sizeof(sa)), -1);
+	assert_int_equal(errno, EINPROGRESS);
+	f->r = tcp_relay_new(f->base, a[1], c, true, &o, 1, done_cb, f);
+	assert_non_null(f->r);
+	run_until_ended(f, 5000);
+	assert_int_equal(f->ended, 1);
+	assert_int_equal(f->end, TCP_RELAY_REFUSED);
+	assert_int_equal(f->err, ETIMEDOUT);
+	close(first);
+	close(l);
 }
 
 int main(void)
@@ -460,6 +697,11 @@ int main(void)
 		BOTH(test_out_of_memory_resets),
 		BOTH(test_half_close_timeout),
 		BOTH(test_preamble_first),
+		BOTH(test_urgent_byte),
+		BOTH(test_reset_from_client),
+		BOTH(test_reset_from_server),
+		BOTH(test_half_close_timeout_holding),
+		BOTH(test_connect_timeout),
 	};
 
 	return cmocka_run_group_tests_name("tcp_relay", tests, NULL, NULL);
