@@ -19,10 +19,20 @@
  *
  * A flow lives until it has seen no client datagram for the idle timeout
  * (replies do not count). The table has a fixed capacity; when it is full,
- * the least recently used flow makes room. Out of fds, the oldest flow is
- * given up too. ICMP port unreachable (the container not listening yet)
- * shows up as ECONNREFUSED on the flow socket: ignored on read, and on
- * write the datagram is sent again once the error has been consumed.
+ * its least recently used flow makes room. Out of fds, or out of local
+ * ports (connect() of a flow socket fails with EAGAIN once every port of
+ * net.ipv4.ip_local_port_range is taken: UDP sockets never share one), the
+ * least recently used flow of all the process's servers is given up: fds
+ * and ports are the process's, and a range of ports with the default table
+ * size can want more flows than there are ports. ICMP port unreachable
+ * (the container not listening yet) shows up as ECONNREFUSED on the flow
+ * socket: ignored on read, and on write the datagram is sent again once the
+ * error has been consumed.
+ *
+ * Registering an event can fail (out of memory). A flow whose socket cannot
+ * be watched is dropped with its datagram (the client's next one tries
+ * again); an expiry timer that cannot be armed is armed again after every
+ * read from clients. Both are logged, rate-limited.
  */
 #include "udp_server.h"
 
@@ -63,6 +73,9 @@ struct udp_batch {
  * process is single-threaded and a batch lives within one callback */
 static struct udp_batch *udp_server_batch;
 static unsigned udp_server_batch_users;
+
+/* Every server of the process, for evictions when fds or ports run out */
+static struct udp_server *udp_server_all;
 
 static struct log_ratelimit udp_server_rl = LOG_RATELIMIT_INIT(10, 5);
 static struct log_ratelimit udp_server_rl_evict = LOG_RATELIMIT_INIT(10, 1);
@@ -129,18 +142,63 @@ static void udp_server_drop(struct udp_server *s, struct udp_flow *f)
 	udp_flow_remove(&s->flows, f);
 }
 
-static void udp_server_evict(struct udp_server *s, const char *why)
+static void udp_server_link(struct udp_server *s)
 {
-	struct udp_flow *f = udp_flow_oldest(&s->flows);
+	s->prev = NULL;
+	s->next = udp_server_all;
+	if (udp_server_all)
+		udp_server_all->prev = s;
+	udp_server_all = s;
+}
+
+static void udp_server_unlink(struct udp_server *s)
+{
+	if (s->prev)
+		s->prev->next = s->next;
+	else if (udp_server_all == s)
+		udp_server_all = s->next;
+	else
+		return; /* never linked */
+	if (s->next)
+		s->next->prev = s->prev;
+	s->prev = s->next = NULL;
+}
+
+/* The least recently used flow of @s, or with @anywhere of any server;
+ * @owner is set to the server that holds it */
+static struct udp_flow *udp_server_victim(struct udp_server *s, bool anywhere,
+					  struct udp_server **owner)
+{
+	struct udp_flow *best = udp_flow_oldest(&s->flows), *f;
+	struct udp_server *o;
+
+	*owner = s;
+	for (o = anywhere ? udp_server_all : NULL; o; o = o->next) {
+		f = udp_flow_oldest(&o->flows);
+		if (f && (!best || f->last_ms < best->last_ms)) {
+			best = f;
+			*owner = o;
+		}
+	}
+	return best;
+}
+
+/* Give up a flow to make room. Return: whether there was one to give up */
+static bool udp_server_evict(struct udp_server *s, bool anywhere,
+			     const char *why)
+{
+	struct udp_server *owner;
+	struct udp_flow *f = udp_server_victim(s, anywhere, &owner);
 
 	if (!f)
-		return;
-	udp_server_drop(s, f);
-	s->flows.evicted++;
+		return false;
+	udp_server_drop(owner, f);
+	owner->flows.evicted++;
 	log_msg_rl(&udp_server_rl_evict, LOG_LVL_WARN,
 		   "udp: %s: dropped the least recently used flow "
-		   "(%llu so far)",
-		   why, s->flows.evicted);
+		   "(%llu so far on its port)",
+		   why, owner->flows.evicted);
+	return true;
 }
 
 static void udp_server_arm(struct udp_server *s)
@@ -156,7 +214,12 @@ static void udp_server_arm(struct udp_server *s)
 	wait = due > now ? due - now : 0;
 	tv.tv_sec = (time_t)(wait / 1000);
 	tv.tv_usec = (suseconds_t)(wait % 1000) * 1000;
-	evtimer_add(s->timer, &tv);
+	/* left unarmed, idle flows would hold their fds and ports for good:
+	 * the next read from clients tries again */
+	if (evtimer_add(s->timer, &tv))
+		log_msg_rl(&udp_server_rl, LOG_LVL_WARN,
+			   "udp: expiry timer: cannot arm it (tried again at "
+			   "the next datagram)");
 }
 
 static void udp_server_expire(evutil_socket_t fd, short what, void *arg)
@@ -191,40 +254,76 @@ static int udp_server_socket(struct udp_server *s)
 	return fd;
 }
 
+/*
+ * What a flow socket failed for want of, if every flow holds one of it
+ * (then giving up a flow makes room), else NULL. connect() of a UDP socket
+ * binds a free port of net.ipv4.ip_local_port_range and says EAGAIN when
+ * there is none (EADDRNOTAVAIL where TCP's rules apply).
+ */
+static const char *udp_server_shortage(int err)
+{
+	switch (err) {
+	case EMFILE:
+	case ENFILE:
+		return "out of file descriptors";
+	case EAGAIN:
+	case EADDRNOTAVAIL:
+		return "out of local ports";
+	default:
+		return NULL;
+	}
+}
+
+static int udp_server_socket_room(struct udp_server *s)
+{
+	int fd = udp_server_socket(s);
+	const char *why;
+
+	if (fd >= 0 || !(why = udp_server_shortage(errno)))
+		return fd;
+	if (udp_server_evict(s, true, why))
+		fd = udp_server_socket(s);
+	return fd;
+}
+
+/* Watch @f's socket for replies. Return: 0, or -1 (logged) if it can't be */
+static int udp_server_watch(struct udp_server *s, struct udp_flow *f)
+{
+	f->data = event_new(s->base, f->fd, EV_READ | EV_PERSIST,
+			    udp_server_reply, f);
+	if (f->data && !event_add(f->data, NULL))
+		return 0;
+	log_msg_rl(&udp_server_rl, LOG_LVL_WARN,
+		   "udp: flow socket: cannot watch it for replies (flow "
+		   "dropped, the client's next datagram tries again)");
+	return -1;
+}
+
 static struct udp_flow *udp_server_new_flow(struct udp_server *s,
 					    const union udp_flow_addr *a,
 					    uint64_t now)
 {
 	struct udp_flow *f;
-	int fd = udp_server_socket(s);
+	int fd = udp_server_socket_room(s);
 
-	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
-		udp_server_evict(s, strerror(errno));
-		fd = udp_server_socket(s);
-	}
 	if (fd < 0) {
 		log_msg_rl(&udp_server_rl, LOG_LVL_WARN, "udp: flow socket: %s",
 			   strerror(errno));
 		return NULL;
 	}
 	f = udp_flow_insert(&s->flows, a, now);
-	if (!f) {
-		udp_server_evict(s, "flow table full");
+	if (!f && udp_server_evict(s, false, "flow table full"))
 		f = udp_flow_insert(&s->flows, a, now);
-	}
 	if (!f) {
 		close(fd);
 		return NULL;
 	}
 	f->fd = fd;
 	f->owner = s;
-	f->data = event_new(s->base, fd, EV_READ | EV_PERSIST,
-			    udp_server_reply, f);
-	if (!f->data || event_add(f->data, NULL)) {
+	if (udp_server_watch(s, f)) {
 		udp_server_drop(s, f);
 		return NULL;
 	}
-	udp_server_arm(s);
 	return f;
 }
 
@@ -316,12 +415,14 @@ static void udp_server_from_clients(evutil_socket_t fd, short what,
 				log_msg_rl(&udp_server_rl, LOG_LVL_WARN,
 					   "udp: recvmmsg: %s",
 					   strerror(errno));
-			return;
+			break;
 		}
 		udp_server_forward(s, n, udp_server_now());
 		if (n < UDP_SERVER_BATCH)
-			return;
+			break;
 	}
+	/* for new flows, or again after a timer that could not be armed */
+	udp_server_arm(s);
 }
 
 /* Fill ctrl[0] with the pktinfo that makes replies leave from f->local */
@@ -398,6 +499,14 @@ static void udp_server_reply(evutil_socket_t fd, short what, void *arg)
 	int round, n;
 
 	(void)what;
+	/*
+	 * The event is level-triggered, so a callback that left the socket
+	 * readable would run again at once, forever. It cannot: a pending
+	 * error (ECONNREFUSED, or EHOSTUNREACH and the like from other ICMP
+	 * errors) is cleared by the recvmmsg() that reports it, and there is
+	 * no error queue (IP_RECVERR is off). Four full batches do leave the
+	 * socket readable, on purpose: the next round serves the others first.
+	 */
 	for (round = 0; round < 4; round++) {
 		udp_server_prep_recv(s->batch, false);
 		n = recvmmsg(fd, s->batch->in, UDP_SERVER_BATCH, MSG_DONTWAIT,
@@ -439,6 +548,7 @@ int udp_server_init(struct udp_server *s, struct event_base *base, int lfd,
 	s->lfamily = getsockname(lfd, &la.sa, &len) ? AF_INET
 						     : la.sa.sa_family;
 	s->max_flows = max_flows;
+	udp_server_link(s);
 	if (!max_flows || getentropy(s->key, sizeof(s->key)))
 		goto fail;
 	if (!udp_server_batch)
@@ -466,6 +576,7 @@ void udp_server_close(struct udp_server *s)
 {
 	struct udp_flow *f;
 
+	udp_server_unlink(s);
 	if (s->flows.flows) {
 		while ((f = udp_flow_oldest(&s->flows)))
 			udp_server_drop(s, f);

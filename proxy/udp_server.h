@@ -33,6 +33,10 @@ struct udp_batch;
  * @timer:	next expiry
  * @batch:	message vectors and buffers for recvmmsg/sendmmsg (shared by
  *		every server of the process)
+ * @prev:	previous server of the process (a range has many)
+ * @next:	next one: fds and local ports are the process's, so when
+ *		either runs out, the least recently used flow of any server
+ *		makes room
  */
 struct udp_server {
 	struct event_base *base;
@@ -45,6 +49,7 @@ struct udp_server {
 	struct udp_flow_table flows;
 	struct event *lev, *timer;
 	struct udp_batch *batch;
+	struct udp_server *prev, *next;
 };
 
 int udp_server_init(struct udp_server *s, struct event_base *base, int lfd,

@@ -212,6 +212,142 @@ def udp_10000_clients_table_1000(ctx):
           % p.stderr()[-500:])
 
 
+PORT_RANGE = "/proc/sys/net/ipv4/ip_local_port_range"
+
+
+def root_port_range(ctx):
+    """The root namespace's ephemeral port range, read by a child put back
+    there: this thread's own /proc/sys/net is the sandbox's."""
+    out = subprocess.run(["nsenter", "--net=/proc/%d/fd/%d"
+                          % (os.getpid(), ctx.sb.root), "cat", PORT_RANGE],
+                         capture_output=True, text=True, timeout=10,
+                         check=True).stdout
+    return out.split()
+
+
+def narrow_ports(ctx, lo, hi):
+    """Leave only ports lo..hi for the sandbox's connect()s and prove the
+    root namespace kept its range. /proc/sys/net resolves to the network
+    namespace of the thread that opens it, and the harness setns()ed this
+    thread into the sandbox. Returns the root's range, for the test to
+    check again at its end."""
+    want = [str(lo), str(hi)]
+    here = os.stat("/proc/thread-self/ns/net").st_ino
+    check(here == os.stat("/run/netns/" + ctx.sb.name).st_ino and
+          here != os.fstat(ctx.sb.root).st_ino,
+          "this thread is not in the test's namespace")
+    root = root_port_range(ctx)
+    check(root != want, "the root namespace already has %s: a write that "
+          "leaked there would not show" % root)
+    with open(PORT_RANGE, "w") as f:
+        f.write("%d %d" % (lo, hi))
+    with open(PORT_RANGE) as f:
+        check(f.read().split() == want, "range not narrowed")
+    check(root_port_range(ctx) == root, "the root namespace's range changed")
+    return root
+
+
+def bound_client(port, timeout=2):
+    """A client on a port of its own choosing, so that it takes none of
+    the narrowed range."""
+    c = client(timeout=timeout)
+    c.bind(("127.0.0.1", port))
+    return c
+
+
+def answered(c, dest, payload, who):
+    try:
+        roundtrip(c, dest, payload)
+    except socket.timeout:
+        check(False, "%s: no reply" % who)
+
+
+DP_NO_PORTS = ("no flow is given up when local ports run out: a new client "
+               "is dropped until old flows time out (90 s)")
+
+
+@test(dp_fails=DP_NO_PORTS)
+def udp_out_of_ports_evicts_lru(ctx):
+    """8 local ports in the namespace, 20 clients one after the other:
+    each new client gets its reply, the least recently used flow giving up
+    its port; the clients still holding flows keep them."""
+    srv, cport = udp_echo(ctx)
+    p = ustart(ctx, cport=cport)
+    root = narrow_ports(ctx, 20000, 20007)
+    dest = ("127.0.0.1", p.hport)
+    cs = [bound_client(21000 + i) for i in range(20)]
+    for i, c in enumerate(cs):
+        answered(c, dest, b"client %d" % i, "client %d of 20 (8 ports)" % i)
+    # the 8 newest still have their flows: same container-side port
+    last = {d: src[1] for d, src in srv.seen}
+    for i in range(12, 20):
+        answered(cs[i], dest, b"client %d" % i, "client %d again" % i)
+        check(srv.seen[-1][1][1] == last[b"client %d" % i],
+              "client %d lost its flow" % i)
+    ports = {src[1] for _, src in srv.seen}
+    check(ports <= set(range(20000, 20008)), "ports %s" % sorted(ports))
+    answered(cs[0], dest, b"client 0 back", "client 0, back")
+    check(p.alive(), "proxy exited: %s" % p.stderr())
+    if not ctx.docker:
+        check("out of local ports" in p.stderr(), "eviction not logged: %r"
+              % p.stderr()[-500:])
+    for c in cs:
+        c.close()
+    check(root_port_range(ctx) == root, "the root namespace's range changed")
+
+
+@test(strait_only=True)
+def udp_out_of_ports_range_evicts_other_port(ctx):
+    """A range of 2 ports; the first one's flows hold all 8 local ports: a
+    client of the second still gets its reply (ports are the process's, so
+    the least recently used flow of any port gives its up)."""
+    hbase, cbase = 17000, 18000
+    srvs = [udp_echo(ctx, port=cbase + i)[0] for i in range(2)]
+    p = ustart(ctx, hport="%d-%d" % (hbase, hbase + 1),
+               cport="%d-%d" % (cbase, cbase + 1))
+    root = narrow_ports(ctx, 20000, 20007)
+    cs = [bound_client(21000 + i) for i in range(9)]
+    for i in range(8):
+        answered(cs[i], ("127.0.0.1", hbase), b"a%d" % i, "port 1 client %d"
+                 % i)
+    answered(cs[8], ("127.0.0.1", hbase + 1), b"b", "the second port's "
+             "client, all local ports held by the first's flows")
+    check([d for d, _ in srvs[1].seen] == [b"b"], "second container saw %r"
+          % srvs[1].seen)
+    answered(cs[0], ("127.0.0.1", hbase), b"a0 back", "port 1 client 0 back")
+    check("out of local ports" in p.stderr(), "eviction not logged: %r"
+          % p.stderr()[-500:])
+    for c in cs:
+        c.close()
+    check(root_port_range(ctx) == root, "the root namespace's range changed")
+
+
+@test()
+def udp_refused_storm_no_spin(ctx):
+    """Nothing listens behind the port: 50 clients' datagrams draw ICMP
+    port unreachable on 50 flow sockets; once they stop, the proxy is idle
+    (every socket error is consumed by the read that reports it: a
+    level-triggered event left readable would spin)."""
+    cport = free_port(kind=socket.SOCK_DGRAM)
+    p = ustart(ctx, cport=cport)
+    cs = [client() for _ in range(50)]
+    for rnd in range(4):
+        for c in cs:
+            c.sendto(b"anyone? %d" % rnd, ("127.0.0.1", p.hport))
+    time.sleep(0.5)
+    cpu0 = p.cpu_seconds()
+    time.sleep(1.0)
+    busy = p.cpu_seconds() - cpu0
+    check(busy < 0.5, "proxy busy while idle (%.2f s CPU in 1 s)" % busy)
+    check(p.alive(), "proxy exited: %s" % p.stderr())
+    srv, _ = udp_echo(ctx, port=cport)
+    for c in cs[:3]:
+        answered(c, ("127.0.0.1", p.hport), b"now you are there",
+                 "after the storm")
+    for c in cs:
+        c.close()
+
+
 @test(dp_flaky=DP_SIGNAL_RACE)
 def udp_sigint_exits_0(ctx):
     srv, cport = udp_echo(ctx)

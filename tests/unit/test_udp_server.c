@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_udp_server.c - the UDP server over loopback sockets, when the event
+ * loop or the fd table says no
+ *
+ *   client --> [listener | udp_server | flow socket] --> container
+ *
+ * Linked with --wrap=event_add: the server's own registrations fail on
+ * demand (libevent's internal ones, in the shared library, never do).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "udp_server.h"
+
+/* the server arms its timer with a timeout and watches sockets without */
+static bool fail_timers, fail_watches;
+static int failed;
+
+int __real_event_add(struct event *ev, const struct timeval *tv);
+int __wrap_event_add(struct event *ev, const struct timeval *tv);
+
+int __wrap_event_add(struct event *ev, const struct timeval *tv)
+{
+	if (tv ? fail_timers : fail_watches) {
+		failed++;
+		return -1;
+	}
+	return __real_event_add(ev, tv);
+}
+
+/**
+ * struct side - one published port
+ * @s:		its server
+ * @addr:	its listener's address, for clients
+ * @ctr:	the container's socket behind it
+ */
+struct side {
+	struct udp_server s;
+	struct sockaddr_in addr;
+	int ctr;
+};
+
+struct fixture {
+	struct event_base *base;
+	struct side side[2];
+	int nside;
+	struct rlimit nofile;
+	char log[4096];
+};
+
+static int bound_socket(struct sockaddr_in *sa)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	socklen_t len = sizeof(*sa);
+
+	assert_true(fd >= 0);
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)sa, sizeof(*sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)sa, &len), 0);
+	return fd;
+}
+
+static struct side *side_new(struct fixture *fx, uint64_t timeout_ms,
+			     uint32_t max_flows)
+{
+	struct side *sd = &fx->side[fx->nside];
+	union addr_sock target;
+	int one = 1, lfd = bound_socket(&sd->addr);
+
+	assert_int_equal(setsockopt(lfd, IPPROTO_IP, IP_PKTINFO, &one,
+				    sizeof(one)), 0);
+	sd->ctr = bound_socket(&target.sin);
+	assert_int_equal(udp_server_init(&sd->s, fx->base, lfd, &target,
+					 sizeof(target.sin), timeout_ms,
+					 max_flows), 0);
+	fx->nside++;
+	return sd;
+}
+
+static int client(void)
+{
+	struct sockaddr_in sa;
+
+	return bound_socket(&sa);
+}
+
+static void send_to(int c, struct side *sd, const char *msg)
+{
+	assert_int_equal(sendto(c, msg, strlen(msg), 0,
+				(struct sockaddr *)&sd->addr,
+				sizeof(sd->addr)),
+			 (ssize_t)strlen(msg));
+}
+
+/* Run the loop until @fd has a datagram (its length, its source in @src)
+ * or @rounds milliseconds have passed (-1) */
+static ssize_t pump(struct fixture *fx, int fd, int rounds,
+		    struct sockaddr_in *src)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	socklen_t len = sizeof(*src);
+	char buf[256];
+	int i;
+
+	for (i = 0; i < rounds; i++) {
+		event_base_loop(fx->base, EVLOOP_NONBLOCK);
+		if (poll(&p, 1, 1) == 1)
+			return recvfrom(fd, buf, sizeof(buf), 0,
+					(struct sockaddr *)src, &len);
+	}
+	return -1;
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* Messages logged from here to log_end() go to fx->log */
+static int log_begin(void)
+{
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+
+	assert_non_null(tmp);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fileno(tmp), 2), 2);
+	fclose(tmp); /* fd 2 keeps the file */
+	return saved;
+}
+
+static void log_end(struct fixture *fx, int saved)
+{
+	ssize_t n = pread(2, fx->log, sizeof(fx->log) - 1, 0);
+
+	fx->log[n > 0 ? n : 0] = '\0';
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+}
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	assert_non_null(fx);
+	fx->base = event_base_new();
+	assert_non_null(fx->base);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &fx->nofile), 0);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	int i;
+
+	fail_timers = fail_watches = false;
+	failed = 0;
+	setrlimit(RLIMIT_NOFILE, &fx->nofile);
+	for (i = 0; i < fx->nside; i++) {
+		udp_server_close(&fx->side[i].s);
+		close(fx->side[i].ctr);
+	}
+	event_base_free(fx->base);
+	free(fx);
+	return 0;
+}
+
+/* The expiry timer cannot be armed for the first flow: the next datagram
+ * arms it, and the flow still ends after its idle timeout */
+static void test_timer_armed_at_next_datagram(void **state)
+{
+	struct fixture *fx = *state;
+	struct side *a = side_new(fx, 50, 16);
+	struct sockaddr_in src;
+	int c = client(), saved, i;
+	ssize_t got;
+
+	fail_timers = true;
+	saved = log_begin();
+	send_to(c, a, "one");
+	got = pump(fx, a->ctr, 1000, &src);
+	log_end(fx, saved);
+	assert_int_equal(got, 3);
+	assert_true(failed > 0);
+	assert_non_null(strstr(fx->log, "expiry timer: cannot arm"));
+	assert_int_equal(a->s.flows.n, 1);
+	assert_false(evtimer_pending(a->s.timer, NULL));
+
+	fail_timers = false;
+	send_to(c, a, "two"); /* the same client: no new flow */
+	assert_int_equal(pump(fx, a->ctr, 1000, &src), 3);
+	assert_int_equal(a->s.flows.n, 1);
+	assert_true(evtimer_pending(a->s.timer, NULL));
+	for (i = 0; i < 300 && a->s.flows.n; i++) {
+		event_base_loop(fx->base, EVLOOP_NONBLOCK);
+		usleep(10000);
+	}
+	assert_int_equal(a->s.flows.n, 0);
+	close(c);
+}
+
+/* A flow whose socket cannot be watched is dropped with its datagram and
+ * its fd; the client's next datagram makes a flow that works both ways */
+static void test_unwatched_flow_dropped(void **state)
+{
+	struct fixture *fx = *state;
+	struct side *a = side_new(fx, 90000, 16);
+	struct sockaddr_in src, back;
+	int c = client(), nfd = count_fds(), saved;
+	ssize_t got;
+
+	fail_watches = true;
+	saved = log_begin();
+	send_to(c, a, "lost");
+	got = pump(fx, a->ctr, 50, &src);
+	log_end(fx, saved);
+	assert_int_equal(got, -1);
+	assert_true(failed > 0);
+	assert_non_null(strstr(fx->log, "cannot watch it for replies"));
+	assert_int_equal(a->s.flows.n, 0);
+	assert_int_equal(count_fds(), nfd);
+
+	fail_watches = false;
+	send_to(c, a, "next");
+	assert_int_equal(pump(fx, a->ctr, 1000, &src), 4);
+	assert_int_equal(a->s.flows.n, 1);
+	assert_int_equal(sendto(a->ctr, "reply", 5, 0, (struct sockaddr *)&src,
+				sizeof(src)),
+			 5);
+	assert_int_equal(pump(fx, c, 1000, &back), 5);
+	assert_int_equal(back.sin_port, a->addr.sin_port);
+	close(c);
+}
+
+/* Out of fds, a client of a port with no flow of its own still gets one:
+ * the least recently used flow of the other port gives up its fd */
+static void test_out_of_fds_evicts_other_port(void **state)
+{
+	struct fixture *fx = *state;
+	struct side *a = side_new(fx, 90000, 64), *b = side_new(fx, 90000, 64);
+	int ca0 = client(), ca1 = client(), cb = client();
+	int fill[8], nfill = 0, saved;
+	struct rlimit lim = fx->nofile;
+	struct sockaddr_in src;
+	ssize_t got[3];
+
+	saved = log_begin(); /* it takes fds: before the limit */
+	/* leave exactly two free fds below the limit */
+	lim.rlim_cur = (rlim_t)fcntl(cb, F_DUPFD_CLOEXEC, 0);
+	close((int)lim.rlim_cur);
+	lim.rlim_cur += 8;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
+	while (nfill < 8 && (fill[nfill] = dup(cb)) >= 0)
+		nfill++;
+	assert_true(nfill >= 2 && nfill < 8 && errno == EMFILE);
+	close(fill[--nfill]);
+	close(fill[--nfill]);
+
+	send_to(ca0, a, "a0");
+	got[0] = pump(fx, a->ctr, 1000, &src);
+	send_to(ca1, a, "a1");
+	got[1] = pump(fx, a->ctr, 1000, &src);
+	send_to(cb, b, "b");
+	got[2] = pump(fx, b->ctr, 1000, &src);
+	log_end(fx, saved);
+	assert_int_equal(got[0], 2);
+	assert_int_equal(got[1], 2);
+	assert_int_equal(got[2], 1);
+	assert_non_null(strstr(fx->log, "out of file descriptors"));
+	assert_int_equal(b->s.flows.n, 1);
+	assert_int_equal(a->s.flows.n, 1);
+	assert_int_equal(a->s.flows.evicted, 1);
+
+	while (nfill)
+		close(fill[--nfill]);
+	close(ca0);
+	close(ca1);
+	close(cb);
+}
+
+/* A full table makes room from its own flows, never from another port's,
+ * even an older one */
+static void test_full_table_evicts_own_port(void **state)
+{
+	struct fixture *fx = *state;
+	struct side *a = side_new(fx, 90000, 1), *b = side_new(fx, 90000, 16);
+	int cb = client(), ca0 = client(), ca1 = client();
+	struct sockaddr_in src;
+
+	send_to(cb, b, "b");
+	assert_int_equal(pump(fx, b->ctr, 1000, &src), 1);
+	send_to(ca0, a, "a0");
+	assert_int_equal(pump(fx, a->ctr, 1000, &src), 2);
+	send_to(ca1, a, "a1");
+	assert_int_equal(pump(fx, a->ctr, 1000, &src), 2);
+	assert_int_equal(a->s.flows.n, 1);
+	assert_int_equal(a->s.flows.evicted, 1);
+	assert_int_equal(b->s.flows.n, 1);
+	assert_int_equal(b->s.flows.evicted, 0);
+	close(cb);
+	close(ca0);
+	close(ca1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_timer_armed_at_next_datagram, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unwatched_flow_dropped,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_out_of_fds_evicts_other_port, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_full_table_evicts_own_port, setup, teardown),
+	};
+
+	log_init("test_udp_server", LOG_LVL_WARN);
+	return cmocka_run_group_tests_name("udp_server", tests, NULL, NULL);
+}
