@@ -3,7 +3,11 @@
 #define STRAIT_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <time.h>
+
+/* A line, "prog: " and newline included, fits one write to a pipe slot */
+#define LOG_LINE_MAX 512
 
 enum log_level {
 	LOG_LVL_ERROR = 0,
@@ -33,6 +37,9 @@ struct log_ratelimit {
 void log_init(const char *prog, enum log_level level);
 enum log_level log_get_level(void);
 int log_parse_level(const char *s, enum log_level *level);
+size_t log_escape(char *dst, size_t len, const char *src);
+void log_output(int fd);
+unsigned long log_dropped_count(void);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 bool log_ratelimit_ok(struct log_ratelimit *rl, time_t now,

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,10 +36,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct cfg_environ env = { argc > 1 ? argv[1] : NULL,
 					   argc > 2 ? argv[2] : NULL,
 					   argc > 3 ? argv[3] : NULL,
-					   argc > 4 ? argv[4] : NULL };
+					   argc > 4 ? argv[4] : NULL,
+					   argc > 5 ? argv[5] : NULL,
+					   argc > 6 ? argv[6] : NULL };
+		char esc[64];
 
-		if (!cfg_env(&cfg, &env, err, sizeof(err)))
+		if (!cfg_env(&cfg, &env, err, sizeof(err))) {
 			cfg_pp_version(&cfg, cfg.host_port);
+			cfg_transparent(&cfg, cfg.host_port);
+		}
+		log_escape(esc, sizeof(esc), err);
 	}
 	free(buf);
 	return 0;

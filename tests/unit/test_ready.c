@@ -6,8 +6,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ready.h"
@@ -90,6 +94,117 @@ static void test_open(void **state)
 	close(p[1]);
 }
 
+/* A pipe with one page of room, filled; left blocking, as dockerd's is */
+static int full_pipe(int p[2])
+{
+	char junk[4096];
+
+	memset(junk, 'j', sizeof(junk));
+	assert_int_equal(pipe(p), 0);
+	fcntl(p[1], F_SETPIPE_SZ, 4096);
+	assert_int_equal(fcntl(p[1], F_SETFL, O_NONBLOCK), 0);
+	while (write(p[1], junk, sizeof(junk)) > 0)
+		;
+	while (write(p[1], junk, 1) > 0)
+		;
+	assert_int_equal(fcntl(p[1], F_SETFL, 0), 0);
+	return p[1];
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A full pipe nobody reads: ETIMEDOUT after the wait, never a hang */
+static void test_full_times_out(void **state)
+{
+	double t0;
+	int p[2];
+
+	(void)state;
+	alarm(10);
+	full_pipe(p);
+	t0 = now_s();
+	assert_int_equal(ready_write(p[1], "0\n", 2, 200), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	assert_true(now_s() - t0 < 5);
+	/* once there is room, the write goes through */
+	assert_true(read(p[0], (char[4096]){ 0 }, 4096) > 0);
+	assert_int_equal(ready_write(p[1], "0\n", 2, 200), 0);
+	alarm(0);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* Nobody to read (dockerd gone): EPIPE, told apart from a full pipe */
+static void test_no_reader(void **state)
+{
+	int p[2];
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	assert_int_equal(pipe(p), 0);
+	close(p[0]);
+	assert_int_equal(ready_ok(p[1]), -1);
+	assert_int_equal(errno, EPIPE);
+	/* closed all the same */
+	assert_int_equal(fcntl(p[1], F_GETFD), -1);
+}
+
+static volatile sig_atomic_t got_hup, got_term;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup++;
+	else
+		got_term++;
+}
+
+/*
+ * During the wait, SIGHUP changes nothing; SIGTERM ends it (EINTR) and has
+ * reached its handler by the time ready_write() returns.
+ */
+static void test_stop_signal_ends_wait(void **state)
+{
+	struct sigaction sa = { .sa_handler = on_signal,
+				.sa_flags = SA_RESTART };
+	double t0;
+	pid_t kid;
+	int p[2];
+
+	(void)state;
+	alarm(10);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	full_pipe(p);
+	kid = fork();
+	assert_true(kid >= 0);
+	if (kid == 0) {
+		usleep(200000);
+		kill(getppid(), SIGHUP);
+		usleep(300000);
+		kill(getppid(), SIGTERM);
+		_exit(0);
+	}
+	t0 = now_s();
+	assert_int_equal(ready_write(p[1], "0\n", 2, 4000), -1);
+	assert_int_equal(errno, EINTR);
+	assert_true(now_s() - t0 < 3.5);
+	assert_int_equal(got_hup, 1);
+	assert_int_equal(got_term, 1);
+	assert_int_equal(waitpid(kid, NULL, 0), kid);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	alarm(0);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -97,6 +212,9 @@ int main(void)
 		cmocka_unit_test(test_ok),
 		cmocka_unit_test(test_fail),
 		cmocka_unit_test(test_open),
+		cmocka_unit_test(test_full_times_out),
+		cmocka_unit_test(test_no_reader),
+		cmocka_unit_test(test_stop_signal_ends_wait),
 	};
 
 	return cmocka_run_group_tests_name("ready", tests, NULL, NULL);
