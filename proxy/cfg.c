@@ -18,27 +18,30 @@
 #include <string.h>
 
 const char cfg_usage[] =
-	"Usage: strait-proxy -proto tcp|udp -host-ip IP -host-port PORT\n"
+	"Usage: strait-proxy -proto tcp|udp [-host-ip IP] -host-port PORT\n"
 	"                    -container-ip IP -container-port PORT\n"
 	"                    [-use-listen-fd] [-user NAME] [-no-splice]\n"
 	"                    [-log-level error|warn|info|debug]\n"
 	"                    [-udp-timeout DURATION] [-udp-max-flows N]\n"
 	"                    [-half-close-timeout DURATION]\n"
-	"                    [-proxy-protocol v1|v2]\n"
+	"                    [-connect-timeout DURATION]\n"
+	"                    [-proxy-protocol v1|v2] [-transparent]\n"
 	"       strait-proxy -version | -help\n"
 	"\n"
 	"A drop-in for docker-proxy: dockerd --userland-proxy-path=PATH.\n"
 	"Flags take one or two dashes, '-flag value' or '-flag=value'.\n"
 	"\n"
 	"  -proto P            tcp (default) or udp\n"
-	"  -host-ip IP         address to listen on\n"
+	"  -host-ip IP         address to listen on (default 0.0.0.0); fd 4\n"
+	"                      must be bound there if given\n"
 	"  -host-port N        port to listen on (1-65535), or a range\n"
 	"                      FIRST-LAST served by this one process\n"
 	"  -container-ip IP    address to forward to\n"
 	"  -container-port N   port to forward to (1-65535), or a range as\n"
 	"                      long as -host-port's\n"
-	"  -use-listen-fd      serve the bound socket on fd 4 (Docker 28+);\n"
-	"                      for a range, one socket per port from fd 4 on\n"
+	"  -use-listen-fd      serve the bound socket on fd 4 (Docker 28+),\n"
+	"                      which must be bound to -host-port; for a\n"
+	"                      range, one socket per port from fd 4 on\n"
 	"  -user NAME          switch to this user once listening\n"
 	"  -no-splice          copy in user space instead of splice(2)\n"
 	"  -log-level L        error, warn, info (default) or debug\n"
@@ -49,13 +52,23 @@ const char cfg_usage[] =
 	"  -half-close-timeout D  once one side of a TCP connection has\n"
 	"                      closed, reset it after D with no bytes moving\n"
 	"                      (default 0: never); env " CFG_ENV_HALF_CLOSE "\n"
+	"  -connect-timeout D  a connection the container has not accepted\n"
+	"                      after D is reset (TCP; default 10s, 0: never);\n"
+	"                      env " CFG_ENV_CONNECT_TIMEOUT "\n"
 	"  -proxy-protocol V   tell the container who the client is: send a\n"
 	"                      PROXY protocol v1 or v2 header first (TCP;\n"
 	"                      the server must expect it); env\n"
 	"                      " CFG_ENV_PROXY_PROTOCOL "=V or V:PORTS, e.g.\n"
 	"                      v2:443,8000-8010 (host ports)\n"
+	"  -transparent        the container sees each client's own address\n"
+	"                      and port (needs CAP_NET_RAW and the routing of\n"
+	"                      strait-netsetup up --transparent); env\n"
+	"                      " CFG_ENV_TRANSPARENT "=1, or =PORTS (host ports)\n"
 	"  -version, -v        print the version and exit\n"
 	"  -help, -h           print this help and exit\n"
+	"\n"
+	"Flags beat the environment. A variable that does not apply to -proto\n"
+	"is not read: a UDP setting on a TCP proxy, or a TCP one on UDP.\n"
 	"\n"
 	"Readiness: \"0\\n\" on fd 3 once listening, or \"1\\n<error>\".\n";
 
@@ -73,6 +86,8 @@ enum cfg_opt {
 	OPT_UDP_MAX_FLOWS,
 	OPT_HALF_CLOSE,
 	OPT_PROXY_PROTOCOL,
+	OPT_CONNECT_TIMEOUT,
+	OPT_TRANSPARENT,
 	OPT_VERSION,
 	OPT_HELP,
 	OPT_COUNT,
@@ -98,6 +113,8 @@ static const struct cfg_flag cfg_flags[] = {
 	{ "half-close-timeout", OPT_HALF_CLOSE, false },
 	{ "udp-max-flows", OPT_UDP_MAX_FLOWS, false },
 	{ "proxy-protocol", OPT_PROXY_PROTOCOL, false },
+	{ "transparent", OPT_TRANSPARENT, true },
+	{ "connect-timeout", OPT_CONNECT_TIMEOUT, false },
 	{ "version", OPT_VERSION, true },
 	{ "v", OPT_VERSION, true },
 	{ "help", OPT_HELP, true },
@@ -181,8 +198,8 @@ static int cfg_set_timeout(const char *what, const char *v, uint64_t *ms,
 }
 
 /* A duration, or "0" for never */
-static int cfg_set_half_close(const char *what, const char *v, uint64_t *ms,
-			      char *err, size_t errlen)
+static int cfg_set_timeout_or_0(const char *what, const char *v,
+				uint64_t *ms, char *err, size_t errlen)
 {
 	if (!strcmp(v, "0")) {
 		*ms = 0;
@@ -231,25 +248,48 @@ static int cfg_pp_range(const char *v, size_t n, uint16_t r[2])
 	return 0;
 }
 
+/* "PORT,FIRST-LAST,...": a comma list of host ports and ranges, at most
+ * CFG_PP_MAX_PORTS. Return: entries, or -1 */
+static int cfg_port_list(const char *p, uint16_t ports[][2])
+{
+	size_t n = 0, len;
+
+	for (;; p++) {
+		len = strcspn(p, ",");
+		if (n == CFG_PP_MAX_PORTS || cfg_pp_range(p, len, ports[n++]))
+			return -1;
+		p += len;
+		if (!*p)
+			return (int)n;
+	}
+}
+
+/* Is @port in the first @n entries of @ports? None: every port is */
+static bool cfg_port_listed(const uint16_t ports[][2], size_t n,
+			    uint16_t port)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (port >= ports[i][0] && port <= ports[i][1])
+			return true;
+	return n == 0;
+}
+
 /* STRAIT_PROXY_PROTOCOL: "V", or "V:PORTS" with PORTS a comma list of
  * ports and ranges */
 static int cfg_set_pp_env(const char *v, struct cfg *cfg, char *err,
 			  size_t errlen)
 {
-	const char *colon = strchr(v, ':'), *p;
-	size_t n = 0, len;
+	const char *colon = strchr(v, ':');
+	int n = 0;
 
 	if (cfg_pp_word(v, colon ? (size_t)(colon - v) : strlen(v),
 			&cfg->pp_version))
 		goto bad;
-	for (p = colon; p; p = strchr(p, ',')) {
-		p++;
-		len = strcspn(p, ",");
-		if (n == CFG_PP_MAX_PORTS || cfg_pp_range(p, len,
-							  cfg->pp_ports[n++]))
-			goto bad;
-	}
-	cfg->pp_nports = n;
+	if (colon && (n = cfg_port_list(colon + 1, cfg->pp_ports)) < 0)
+		goto bad;
+	cfg->pp_nports = (size_t)n;
 	return 0;
 bad:
 	cfg->pp_version = 0;
@@ -262,6 +302,67 @@ bad:
 	       -1;
 }
 
+/* STRAIT_TRANSPARENT: "1" (every port), "0", or PORTS */
+static int cfg_set_tp_env(const char *v, struct cfg *cfg, char *err,
+			  size_t errlen)
+{
+	int n;
+
+	cfg->tp_nports = 0;
+	if (!strcmp(v, "0") || !strcmp(v, "1")) {
+		cfg->tp = v[0] == '1';
+		return 0;
+	}
+	n = cfg_port_list(v, cfg->tp_ports);
+	if (n < 0)
+		return snprintf(err, errlen,
+				"invalid " CFG_ENV_TRANSPARENT " \"%.64s\" "
+				"(want 1, 0, or host PORTS, e.g. 443,8000-8010;"
+				" at most %d)",
+				v, CFG_PP_MAX_PORTS),
+		       -1;
+	cfg->tp = true;
+	cfg->tp_nports = (size_t)n;
+	return 0;
+}
+
+/* A variable is read if set, non-empty, and no flag gave the setting */
+static bool cfg_env_use(const char *v, bool flag_set)
+{
+	return v && *v && !flag_set;
+}
+
+static int cfg_env_udp(struct cfg *cfg, const struct cfg_environ *env,
+		       char *err, size_t errlen)
+{
+	if (cfg_env_use(env->udp_timeout, cfg->udp_timeout_set) &&
+	    cfg_set_timeout(CFG_ENV_UDP_TIMEOUT, env->udp_timeout,
+			    &cfg->udp_timeout_ms, err, errlen))
+		return -1;
+	if (cfg_env_use(env->udp_max_flows, cfg->udp_max_flows_set) &&
+	    cfg_set_flows(CFG_ENV_UDP_MAX_FLOWS, env->udp_max_flows,
+			  &cfg->udp_max_flows, err, errlen))
+		return -1;
+	return 0;
+}
+
+static int cfg_env_tcp(struct cfg *cfg, const struct cfg_environ *env,
+		       char *err, size_t errlen)
+{
+	if (cfg_env_use(env->half_close, cfg->half_close_set) &&
+	    cfg_set_timeout_or_0(CFG_ENV_HALF_CLOSE, env->half_close,
+				 &cfg->half_close_ms, err, errlen))
+		return -1;
+	if (cfg_env_use(env->connect_timeout, cfg->connect_timeout_set) &&
+	    cfg_set_timeout_or_0(CFG_ENV_CONNECT_TIMEOUT, env->connect_timeout,
+				 &cfg->connect_timeout_ms, err, errlen))
+		return -1;
+	if (cfg_env_use(env->proxy_protocol, cfg->pp_set) &&
+	    cfg_set_pp_env(env->proxy_protocol, cfg, err, errlen))
+		return -1;
+	return 0;
+}
+
 /**
  * cfg_env() - settings from the environment, where no flag gave them
  * @cfg:	configuration parsed from argv
@@ -270,37 +371,25 @@ bad:
  * @errlen:	size of @err
  *
  * dockerd passes no extra flags to the proxy, but it does pass its own
- * environment: this is how a user sets these under dockerd. The PROXY
- * protocol setting is for TCP: UDP proxies, started with the same
- * environment, leave it alone.
+ * environment, to every proxy it starts: this is how a user sets these
+ * under dockerd. Each proxy reads only the variables of its protocol: a
+ * typo in a UDP setting must not stop every TCP port (nor the reverse).
+ * A bad value of a variable that applies is an error.
  *
  * Return: 0, or -1 with @err set
  */
 int cfg_env(struct cfg *cfg, const struct cfg_environ *env, char *err,
 	    size_t errlen)
 {
-	const char *v;
-
-	v = env->udp_timeout;
-	if (v && *v && !cfg->udp_timeout_set &&
-	    cfg_set_timeout(CFG_ENV_UDP_TIMEOUT, v, &cfg->udp_timeout_ms, err,
-			    errlen))
+	if (cfg->proto != CFG_PROTO_SCTP &&
+	    cfg_env_use(env->transparent, cfg->tp_set) &&
+	    cfg_set_tp_env(env->transparent, cfg, err, errlen))
 		return -1;
-	v = env->udp_max_flows;
-	if (v && *v && !cfg->udp_max_flows_set &&
-	    cfg_set_flows(CFG_ENV_UDP_MAX_FLOWS, v, &cfg->udp_max_flows, err,
-			  errlen))
-		return -1;
-	v = env->half_close;
-	if (v && *v && !cfg->half_close_set &&
-	    cfg_set_half_close(CFG_ENV_HALF_CLOSE, v, &cfg->half_close_ms, err,
-			       errlen))
-		return -1;
-	v = env->proxy_protocol;
-	if (v && *v && !cfg->pp_set && cfg->proto == CFG_PROTO_TCP &&
-	    cfg_set_pp_env(v, cfg, err, errlen))
-		return -1;
-	return 0;
+	if (cfg->proto == CFG_PROTO_UDP)
+		return cfg_env_udp(cfg, env, err, errlen);
+	if (cfg->proto == CFG_PROTO_TCP)
+		return cfg_env_tcp(cfg, env, err, errlen);
+	return 0;	/* sctp: refused, whatever the environment says */
 }
 
 /**
@@ -312,16 +401,22 @@ int cfg_env(struct cfg *cfg, const struct cfg_environ *env, char *err,
  */
 int cfg_pp_version(const struct cfg *cfg, uint16_t host_port)
 {
-	size_t i;
+	return cfg_port_listed(cfg->pp_ports, cfg->pp_nports, host_port)
+		       ? cfg->pp_version
+		       : 0;
+}
 
-	if (!cfg->pp_nports)
-		return cfg->pp_version;
-	for (i = 0; i < cfg->pp_nports; i++) {
-		if (host_port >= cfg->pp_ports[i][0] &&
-		    host_port <= cfg->pp_ports[i][1])
-			return cfg->pp_version;
-	}
-	return 0;
+/**
+ * cfg_transparent() - is transparent mode on for one host port?
+ * @cfg:	configuration
+ * @host_port:	one of the ports served
+ *
+ * Return: true if the container is to see this port's clients' addresses
+ */
+bool cfg_transparent(const struct cfg *cfg, uint16_t host_port)
+{
+	return cfg->tp &&
+	       cfg_port_listed(cfg->tp_ports, cfg->tp_nports, host_port);
 }
 
 /**
@@ -438,6 +533,10 @@ static int cfg_set_bool(const struct cfg_flag *f, bool v, struct cfg *cfg)
 	case OPT_NO_SPLICE:
 		cfg->no_splice = v;
 		break;
+	case OPT_TRANSPARENT:
+		cfg->tp = v;
+		cfg->tp_set = true;
+		break;
 	case OPT_VERSION:
 		if (v && cfg->action == CFG_RUN)
 			cfg->action = CFG_VERSION;
@@ -457,6 +556,7 @@ static int cfg_set(const struct cfg_flag *f, const char *v, struct cfg *cfg,
 	case OPT_PROTO:
 		return cfg_set_proto(v, cfg, err, errlen);
 	case OPT_HOST_IP:
+		cfg->host_ip_set = true;
 		return cfg_set_ip(f->name, v, &cfg->host_ip, err, errlen);
 	case OPT_CONTAINER_IP:
 		return cfg_set_ip(f->name, v, &cfg->container_ip, err, errlen);
@@ -477,8 +577,13 @@ static int cfg_set(const struct cfg_flag *f, const char *v, struct cfg *cfg,
 				       err, errlen);
 	case OPT_HALF_CLOSE:
 		cfg->half_close_set = true;
-		return cfg_set_half_close("-half-close-timeout", v,
-					  &cfg->half_close_ms, err, errlen);
+		return cfg_set_timeout_or_0("-half-close-timeout", v,
+					    &cfg->half_close_ms, err, errlen);
+	case OPT_CONNECT_TIMEOUT:
+		cfg->connect_timeout_set = true;
+		return cfg_set_timeout_or_0("-connect-timeout", v,
+					    &cfg->connect_timeout_ms, err,
+					    errlen);
 	case OPT_PROXY_PROTOCOL:
 		cfg->pp_set = true;
 		if (cfg_pp_word(v, strlen(v), &cfg->pp_version))
@@ -564,9 +669,6 @@ static int cfg_check(const struct cfg *cfg, unsigned seen, char *err,
 					need[i].name),
 			       -1;
 	}
-	/* With fd 4 the socket says where it is bound; otherwise we bind */
-	if (!cfg->use_listen_fd && !(seen & (1U << OPT_HOST_IP)))
-		return snprintf(err, errlen, "missing -host-ip"), -1;
 	if (cfg->pp_version && cfg->proto != CFG_PROTO_TCP)
 		return snprintf(err, errlen, "-proxy-protocol is for tcp only"),
 		       -1;
@@ -599,6 +701,8 @@ int cfg_parse(int argc, const char *const argv[], struct cfg *cfg, char *err,
 	cfg->log_level = LOG_LVL_INFO;
 	cfg->udp_timeout_ms = CFG_UDP_TIMEOUT_MS;
 	cfg->udp_max_flows = CFG_UDP_MAX_FLOWS;
+	cfg->connect_timeout_ms = CFG_CONNECT_TIMEOUT_MS;
+	/* 0.0.0.0 unless -host-ip says otherwise, as docker-proxy 28+ */
 	cfg->host_ip.family = AF_INET;
 	cfg->container_ip.family = AF_INET;
 	if (errlen)

@@ -57,6 +57,11 @@ enum cfg_action {
  * @connect_timeout_ms:	a connect to the container that has not completed
  *			after this long fails (the client is reset); 0: never
  * @connect_timeout_set: -connect-timeout was given
+ * @tp:			transparent mode: the container sees the client's
+ *			own address (where it can be used)
+ * @tp_ports:		host ports it applies to ([i][0]-[i][1]); none: all
+ * @tp_nports:		entries in @tp_ports
+ * @tp_set:		-transparent was given (it beats the environment)
  */
 struct cfg {
 	enum cfg_action action;
@@ -81,6 +86,10 @@ struct cfg {
 	bool host_ip_set;
 	uint64_t connect_timeout_ms;
 	bool connect_timeout_set;
+	bool tp;
+	uint16_t tp_ports[CFG_PP_MAX_PORTS][2];
+	size_t tp_nports;
+	bool tp_set;
 };
 
 #define CFG_UDP_TIMEOUT_MS 90000
@@ -91,6 +100,7 @@ struct cfg {
 #define CFG_ENV_PROXY_PROTOCOL "STRAIT_PROXY_PROTOCOL"
 #define CFG_CONNECT_TIMEOUT_MS 10000
 #define CFG_ENV_CONNECT_TIMEOUT "STRAIT_CONNECT_TIMEOUT"
+#define CFG_ENV_TRANSPARENT "STRAIT_TRANSPARENT"
 
 /**
  * struct cfg_environ - the environment variables strait-proxy reads; NULL
@@ -99,6 +109,7 @@ struct cfg {
 struct cfg_environ {
 	const char *udp_timeout, *udp_max_flows, *half_close, *proxy_protocol;
 	const char *connect_timeout;
+	const char *transparent;
 };
 
 int cfg_parse(int argc, const char *const argv[], struct cfg *cfg, char *err,
@@ -106,6 +117,7 @@ int cfg_parse(int argc, const char *const argv[], struct cfg *cfg, char *err,
 int cfg_env(struct cfg *cfg, const struct cfg_environ *env, char *err,
 	    size_t errlen);
 int cfg_pp_version(const struct cfg *cfg, uint16_t host_port);
+bool cfg_transparent(const struct cfg *cfg, uint16_t host_port);
 int cfg_parse_duration(const char *s, uint64_t *ms);
 const char *cfg_proto_name(enum cfg_proto proto);
 int cfg_ipproto(enum cfg_proto proto);

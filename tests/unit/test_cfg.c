@@ -97,6 +97,49 @@ static void test_order_and_forms(void **state)
 			       "10.0.0.2", "-container-port", "1",
 			       "-host-port", "2"),
 			 0);
+	assert_false(c.host_ip_set);
+}
+
+/* docker-proxy 28+: -host-ip defaults to 0.0.0.0; given, it is noted (an
+ * adopted fd 4 must then be bound there) */
+static void test_host_ip_default(void **state)
+{
+	static const struct {
+		const char *argv[10];
+		const char *ip;
+		bool set;
+	} cases[] = {
+		{ { "-host-port", "80", "-container-ip", "10.0.0.2",
+		    "-container-port", "80" },
+		  "0.0.0.0", false },
+		{ { "-proto", "udp", "-host-port", "53", "-container-ip",
+		    "10.0.0.2", "-container-port", "53", "-use-listen-fd" },
+		  "0.0.0.0", false },
+		{ { "-host-ip", "0.0.0.0", "-host-port", "80",
+		    "-container-ip", "10.0.0.2", "-container-port", "80" },
+		  "0.0.0.0", true },
+		{ { "-host-port", "80", "-container-ip", "10.0.0.2",
+		    "-container-port", "80", "--host-ip=::1" },
+		  "::1", true },
+	};
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[12] = { "strait-proxy" };
+		char err[256];
+		struct cfg c;
+
+		for (n = 0; cases[i].argv[n]; n++)
+			argv[n + 1] = cases[i].argv[n];
+		assert_int_equal(cfg_parse((int)n + 1, argv, &c, err,
+					   sizeof(err)),
+				 0);
+		assert_ip(&c.host_ip, cases[i].ip);
+		assert_int_equal(c.host_ip_set, cases[i].set);
+	}
+	assert_non_null(strstr(cfg_usage, "(default 0.0.0.0)"));
+	assert_non_null(strstr(cfg_usage, "[-host-ip IP]"));
 }
 
 static void test_version_help(void **state)
@@ -188,9 +231,16 @@ static const struct bad_case bad_cases[] = {
 	  "missing -container-port" },
 	{ { "-host-port", "80", "-container-port", "80" },
 	  "missing -container-ip" },
-	{ { "-host-port", "80", "-container-ip", "10.0.0.2",
-	    "-container-port", "80" },
-	  "missing -host-ip" },
+	{ { "-connect-timeout", "soon" },
+	  "invalid -connect-timeout \"soon\" (want e.g. 10m, 90s, or 0 for "
+	  "never)" },
+	{ { "-connect-timeout", "-1" },
+	  "invalid -connect-timeout \"-1\" (want e.g. 10m, 90s, or 0 for "
+	  "never)" },
+	{ { "-connect-timeout" }, "flag needs an argument: -connect-timeout" },
+	{ { "-host-ip", "127.0.0.1\nstrait-proxy: FORGED" },
+	  "invalid IP address for -host-ip: \"127.0.0.1\nstrait-proxy: "
+	  "FORGED\"" },
 };
 
 static void test_bad(void **state)
@@ -334,9 +384,9 @@ static void test_udp_settings(void **state)
 	assert_string_equal(err,
 			    "invalid -udp-max-flows \"0\" (want 1-1000000)");
 	assert_int_equal(PARSE(&c, err, "-udp-max-flows", "1000001"), -1);
-	assert_int_equal(PARSE(&c, err, "-host-ip", "::", "-host-port", "53",
-			       "-container-ip", "10.0.0.2", "-container-port",
-			       "53"),
+	assert_int_equal(PARSE(&c, err, "-proto", "udp", "-host-ip", "::",
+			       "-host-port", "53", "-container-ip", "10.0.0.2",
+			       "-container-port", "53"),
 			 0);
 	assert_int_equal(cfg_env(&c,
 				 ENV(.udp_timeout = "forever"),
@@ -468,9 +518,171 @@ static void test_proxy_protocol(void **state)
 	assert_int_equal(cfg_pp_version(&c, 53), 0);
 }
 
+/* Off after 10 s by default; "0" is never; a flag beats the environment */
+static void test_connect_timeout(void **state)
+{
+	static const struct {
+		const char *flag, *env;
+		uint64_t ms;
+	} cases[] = {
+		{ NULL, NULL, CFG_CONNECT_TIMEOUT_MS },
+		{ NULL, "", CFG_CONNECT_TIMEOUT_MS },
+		{ NULL, "0", 0 },
+		{ NULL, "2500ms", 2500 },
+		{ "0", "30s", 0 },
+		{ "3s", NULL, 3000 },
+		{ "3s", "bad", 3000 },
+		{ "--connect-timeout=1m", "30s", 60000 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[12] = { "p", "-host-port", "80",
+					 "-container-ip", "10.0.0.2",
+					 "-container-port", "80" };
+		int argc = 7;
+		char err[256];
+		struct cfg c;
+
+		if (cases[i].flag && cases[i].flag[1] == '-') {
+			argv[argc++] = cases[i].flag;
+		} else if (cases[i].flag) {
+			argv[argc++] = "-connect-timeout";
+			argv[argc++] = cases[i].flag;
+		}
+		assert_int_equal(cfg_parse(argc, argv, &c, err, sizeof(err)),
+				 0);
+		assert_int_equal(cfg_env(&c,
+					 ENV(.connect_timeout = cases[i].env),
+					 err, sizeof(err)),
+				 0);
+		assert_int_equal(c.connect_timeout_ms, cases[i].ms);
+	}
+	assert_non_null(strstr(cfg_usage, "-connect-timeout D"));
+	assert_non_null(strstr(cfg_usage, CFG_ENV_CONNECT_TIMEOUT));
+}
+
+/*
+ * dockerd starts every proxy, TCP and UDP, with its own environment: a
+ * variable for the other protocol is not read (a typo in it must not stop
+ * every port); one that applies is checked, and named when bad.
+ */
+static void test_env_applies(void **state)
+{
+	static const struct {
+		const char *proto;
+		struct cfg_environ env;
+		const char *err;	/* NULL: accepted */
+	} cases[] = {
+		{ "tcp", { .udp_timeout = "garbage" }, NULL },
+		{ "tcp", { .udp_max_flows = "garbage" }, NULL },
+		{ "udp", { .half_close = "garbage" }, NULL },
+		{ "udp", { .connect_timeout = "garbage" }, NULL },
+		{ "udp", { .proxy_protocol = "garbage" }, NULL },
+		{ "sctp", { "x", "x", "x", "x", "x", "x" }, NULL },
+		{ "udp", { .udp_timeout = "garbage" },
+		  "invalid STRAIT_UDP_TIMEOUT \"garbage\" (want e.g. 90s, "
+		  "500ms, 2m)" },
+		{ "udp", { .udp_max_flows = "0" },
+		  "invalid STRAIT_UDP_MAX_FLOWS \"0\" (want 1-1000000)" },
+		{ "tcp", { .half_close = "garbage" },
+		  "invalid STRAIT_HALF_CLOSE_TIMEOUT \"garbage\" (want e.g. "
+		  "10m, 90s, or 0 for never)" },
+		{ "tcp", { .connect_timeout = "garbage" },
+		  "invalid STRAIT_CONNECT_TIMEOUT \"garbage\" (want e.g. 10m, "
+		  "90s, or 0 for never)" },
+		{ "tcp", { .proxy_protocol = "garbage" },
+		  "invalid STRAIT_PROXY_PROTOCOL \"garbage\" (want v1 or v2, "
+		  "optionally :PORTS, e.g. v2:443,8000-8010; at most 32)" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char err[256] = "";
+		struct cfg c;
+
+		assert_int_equal(PARSE(&c, err, "-proto", cases[i].proto,
+				       "-host-port", "80", "-container-ip",
+				       "10.0.0.2", "-container-port", "80"),
+				 0);
+		assert_int_equal(cfg_env(&c, &cases[i].env, err, sizeof(err)),
+				 cases[i].err ? -1 : 0);
+		if (cases[i].err) {
+			assert_string_equal(err, cases[i].err);
+			continue;
+		}
+		/* not read at all: the defaults stand */
+		assert_int_equal(c.udp_timeout_ms, CFG_UDP_TIMEOUT_MS);
+		assert_int_equal(c.udp_max_flows, CFG_UDP_MAX_FLOWS);
+		assert_int_equal(c.half_close_ms, 0);
+		assert_int_equal(c.connect_timeout_ms, CFG_CONNECT_TIMEOUT_MS);
+		assert_int_equal(cfg_pp_version(&c, 80), 0);
+	}
+}
+
+/* -transparent for every port; STRAIT_TRANSPARENT=1|0|PORTS from the
+ * environment, for TCP and UDP; the flag beats the environment */
+static void test_transparent(void **state)
+{
+	static const struct {
+		const char *proto, *flag, *env;
+		int ret;
+		bool on80, on443, on8005;
+	} cases[] = {
+		{ "tcp", NULL, NULL, 0, false, false, false },
+		{ "tcp", "-transparent", NULL, 0, true, true, true },
+		{ "udp", "-transparent", NULL, 0, true, true, true },
+		{ "tcp", NULL, "1", 0, true, true, true },
+		{ "udp", NULL, "1", 0, true, true, true },
+		{ "tcp", NULL, "0", 0, false, false, false },
+		{ "tcp", NULL, "443,8000-8010", 0, false, true, true },
+		{ "udp", NULL, "80", 0, true, false, false },
+		{ "tcp", "-transparent=false", "1", 0, false, false, false },
+		{ "tcp", "-transparent", "443", 0, true, true, true },
+		{ "tcp", NULL, "yes", -1, false, false, false },
+		{ "udp", NULL, "80,", -1, false, false, false },
+		{ "tcp", NULL, "9-8", -1, false, false, false },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cfg_environ env = { .transparent = cases[i].env };
+		char err[256] = "";
+		struct cfg c;
+
+		if (cases[i].flag)
+			assert_int_equal(PARSE(&c, err, "-proto", cases[i].proto,
+					       cases[i].flag, "-host-port",
+					       "80", "-container-ip",
+					       "10.0.0.2", "-container-port",
+					       "80"),
+					 0);
+		else
+			assert_int_equal(PARSE(&c, err, "-proto", cases[i].proto,
+					       "-host-port", "80",
+					       "-container-ip", "10.0.0.2",
+					       "-container-port", "80"),
+					 0);
+		assert_int_equal(cfg_env(&c, &env, err, sizeof(err)),
+				 cases[i].ret);
+		if (cases[i].ret) {
+			assert_non_null(strstr(err, "invalid "
+						    "STRAIT_TRANSPARENT"));
+			continue;
+		}
+		assert_int_equal(cfg_transparent(&c, 80), cases[i].on80);
+		assert_int_equal(cfg_transparent(&c, 443), cases[i].on443);
+		assert_int_equal(cfg_transparent(&c, 8005), cases[i].on8005);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_transparent),
 		cmocka_unit_test(test_docker_argv),
 		cmocka_unit_test(test_order_and_forms),
 		cmocka_unit_test(test_version_help),
@@ -481,6 +693,9 @@ int main(void)
 		cmocka_unit_test(test_udp_settings),
 		cmocka_unit_test(test_half_close),
 		cmocka_unit_test(test_proxy_protocol),
+		cmocka_unit_test(test_host_ip_default),
+		cmocka_unit_test(test_connect_timeout),
+		cmocka_unit_test(test_env_applies),
 	};
 
 	return cmocka_run_group_tests_name("cfg", tests, NULL, NULL);
