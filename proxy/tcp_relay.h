@@ -104,6 +104,8 @@ struct tcp_dir {
  *		clock
  * @opts:	behaviour
  * @id:		the owner's number for this connection, for log lines
+ * @transparent: the socket towards the container carries the client's
+ *		address (for the owner's log lines)
  * @done:	called once when the relay ends; it must free the relay
  * @arg:	passed to @done
  * @link:	for the owner's list of relays
@@ -116,6 +118,7 @@ struct tcp_relay {
 	unsigned on;
 	struct tcp_relay_opts opts;
 	unsigned long long id;
+	bool transparent;
 	tcp_relay_done_fn done;
 	void *arg;
 	LIST_ENTRY(tcp_relay) link;

@@ -27,6 +27,7 @@
 
 #include "log.h"
 #include "proxyhdr.h"
+#include "transparent.h"
 
 /* Clients accepted per wake-up before other events get their turn */
 #define TCP_SERVER_ACCEPT_BATCH 64
@@ -80,13 +81,22 @@ static void tcp_server_reject(int cfd)
 	close(cfd);
 }
 
-static void tcp_server_refused(struct tcp_server *s, int err)
+static void tcp_server_refused(struct tcp_server *s, int err, bool tp)
 {
 	char where[ADDR_STRLEN];
 
 	addr_format_sock(&s->target.sa, where, sizeof(where));
-	log_msg_rl(&tcp_server_rl_conn, LOG_LVL_WARN, "connect %s: %s", where,
-		   strerror(err));
+	log_msg_rl(&tcp_server_rl_conn, LOG_LVL_WARN, "connect %s: %s%s",
+		   where, strerror(err), tp ? " (transparent)" : "");
+	/* the likely cause, once: the container's answers to the client's
+	 * address are not handed back to us */
+	if (tp && !s->opts.tp->warned) {
+		s->opts.tp->warned = true;
+		log_warn("transparent mode: a connect from a client's address "
+			 "failed (%s): is the routing in place? "
+			 "strait-netsetup up --transparent installs it",
+			 strerror(err));
+	}
 }
 
 static void tcp_server_done(struct tcp_relay *r, enum tcp_relay_end end,
@@ -95,7 +105,7 @@ static void tcp_server_done(struct tcp_relay *r, enum tcp_relay_end end,
 	struct tcp_server *s = arg;
 
 	if (end == TCP_RELAY_REFUSED)
-		tcp_server_refused(s, err);
+		tcp_server_refused(s, err, r->transparent);
 	else if (end == TCP_RELAY_IDLE)
 		log_debug("conn %llu: reset after %llu ms half-closed and "
 			  "idle: %llu bytes to the container, %llu back",
@@ -174,21 +184,60 @@ static int tcp_server_pp(const struct tcp_server *s, int cfd,
 }
 
 /*
+ * In transparent mode, a socket bound to the client's address where that
+ * can work; else (and on a failure not for want of fds) a plain one.
+ * Return: the socket, or -1 with errno; *@tp says which it is
+ */
+static int tcp_server_tp_socket(const struct tcp_server *s,
+				const union addr_sock *peer, bool *tp)
+{
+	enum transparent_why why = transparent_check(s->opts.tp, peer);
+	int fd;
+
+	if (why == TRANSPARENT_USED) {
+		fd = transparent_socket(peer, SOCK_STREAM);
+		*tp = fd >= 0;
+		if (fd >= 0 || errno == EMFILE || errno == ENFILE)
+			goto out;
+		log_msg_rl(&tcp_server_rl_conn, LOG_LVL_WARN,
+			   "transparent socket: %s (the container sees the "
+			   "host's address)",
+			   strerror(errno));
+		why = TRANSPARENT_FAILED;
+	}
+	fd = socket(s->target.sa.sa_family,
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+out:
+	s->opts.tp->count[why]++;
+	return fd;
+}
+
+static int tcp_server_socket1(const struct tcp_server *s,
+			      const union addr_sock *peer, bool *tp)
+{
+	*tp = false;
+	if (s->opts.tp)
+		return tcp_server_tp_socket(s, peer, tp);
+	return socket(s->target.sa.sa_family,
+		      SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+}
+
+/*
  * The socket towards the container; out of fds, the spare makes room.
  * Return: the socket, or -1 with *@err set; *@spare_used says whether the
- * spare was given up for it
+ * spare was given up for it, *@tp whether it carries the client's address
  */
-static int tcp_server_socket(const struct tcp_server *s, int *err,
-			     bool *spare_used)
+static int tcp_server_socket(const struct tcp_server *s,
+			     const union addr_sock *peer, int *err,
+			     bool *spare_used, bool *tp)
 {
-	int type = SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC;
-	int fd = socket(s->target.sa.sa_family, type, 0);
+	int fd = tcp_server_socket1(s, peer, tp);
 
 	*spare_used = false;
 	if (fd < 0 && (errno == EMFILE || errno == ENFILE) &&
 	    tcp_server_spare_give()) {
 		*spare_used = true;
-		fd = socket(s->target.sa.sa_family, type, 0);
+		fd = tcp_server_socket1(s, peer, tp);
 	}
 	*err = errno;
 	return fd;
@@ -201,7 +250,7 @@ static int tcp_server_open(struct tcp_server *s, int cfd,
 	char hdr[PROXYHDR_MAX];
 	int hlen = 0;
 	struct tcp_relay *r;
-	bool connecting = false, spare_used;
+	bool connecting = false, spare_used, tp;
 	int sfd, err;
 
 	if (s->opts.pp_version) {
@@ -214,7 +263,7 @@ static int tcp_server_open(struct tcp_server *s, int cfd,
 			return 0;
 		}
 	}
-	sfd = tcp_server_socket(s, &err, &spare_used);
+	sfd = tcp_server_socket(s, peer, &err, &spare_used, &tp);
 	if (sfd < 0) {
 		tcp_server_reject(cfd);
 		return err;
@@ -228,7 +277,7 @@ static int tcp_server_open(struct tcp_server *s, int cfd,
 		connecting = true;
 	} else {
 		err = errno;
-		tcp_server_refused(s, err);
+		tcp_server_refused(s, err, tp);
 		tcp_server_reject(cfd);
 		close(sfd);
 		return err;
@@ -238,6 +287,7 @@ static int tcp_server_open(struct tcp_server *s, int cfd,
 			  s->next_id++, tcp_server_done, s);
 	if (!r)
 		return ENOMEM;
+	r->transparent = tp;
 	if (hlen && tcp_relay_preamble(r, hdr, (size_t)hlen)) {
 		tcp_relay_free(r, true);
 		return ENOMEM;

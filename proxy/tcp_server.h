@@ -11,6 +11,7 @@
 
 struct event;
 struct event_base;
+struct transparent;
 
 /* How long accepting pauses after running out of fds or memory */
 #define TCP_SERVER_PAUSE_MS 250
@@ -20,10 +21,13 @@ struct event_base;
  * @relay:	copy or splice, connect timeout, half-close timeout
  * @pp_version:	PROXY protocol header (1, 2) sent to the container first;
  *		0: none
+ * @tp:		transparent mode (the container sees the client's address
+ *		where it can), or NULL
  */
 struct tcp_server_opts {
 	struct tcp_relay_opts relay;
 	int pp_version;
+	struct transparent *tp;
 };
 
 /**

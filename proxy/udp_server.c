@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "transparent.h"
 
 union udp_ctrl {
 	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
@@ -237,23 +238,6 @@ static void udp_server_expire(evutil_socket_t fd, short what, void *arg)
 
 static void udp_server_reply(evutil_socket_t fd, short what, void *arg);
 
-static int udp_server_socket(struct udp_server *s)
-{
-	int fd = socket(s->target.sa.sa_family,
-			SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	if (connect(fd, &s->target.sa, s->target_len)) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
-
 /*
  * What a flow socket failed for want of, if every flow holds one of it
  * (then giving up a flow makes room), else NULL. connect() of a UDP socket
@@ -274,15 +258,65 @@ static const char *udp_server_shortage(int err)
 	}
 }
 
-static int udp_server_socket_room(struct udp_server *s)
+/* In transparent mode, a socket bound to client @a where that can work */
+static int udp_server_tp_socket(struct udp_server *s,
+				const union udp_flow_addr *a)
 {
-	int fd = udp_server_socket(s);
+	enum transparent_why why;
+	union addr_sock client;
+	int fd;
+
+	memset(&client, 0, sizeof(client));
+	memcpy(&client, a, a->sa.sa_family == AF_INET6
+				   ? sizeof(a->sin6)
+				   : sizeof(a->sin));
+	why = transparent_check(s->tp, &client);
+	if (why == TRANSPARENT_USED) {
+		fd = transparent_socket(&client, SOCK_DGRAM);
+		if (fd >= 0 || udp_server_shortage(errno))
+			goto out;
+		log_msg_rl(&udp_server_rl, LOG_LVL_WARN,
+			   "udp: transparent socket: %s (the container sees "
+			   "the host's address)",
+			   strerror(errno));
+		why = TRANSPARENT_FAILED;
+	}
+	fd = socket(s->target.sa.sa_family,
+		    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+out:
+	s->tp->count[why]++;
+	return fd;
+}
+
+static int udp_server_socket(struct udp_server *s,
+			     const union udp_flow_addr *a)
+{
+	int fd = s->tp ? udp_server_tp_socket(s, a)
+		       : socket(s->target.sa.sa_family,
+				SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	if (connect(fd, &s->target.sa, s->target_len)) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static int udp_server_socket_room(struct udp_server *s,
+				  const union udp_flow_addr *a)
+{
+	int fd = udp_server_socket(s, a);
 	const char *why;
 
 	if (fd >= 0 || !(why = udp_server_shortage(errno)))
 		return fd;
 	if (udp_server_evict(s, true, why))
-		fd = udp_server_socket(s);
+		fd = udp_server_socket(s, a);
 	return fd;
 }
 
@@ -304,7 +338,7 @@ static struct udp_flow *udp_server_new_flow(struct udp_server *s,
 					    uint64_t now)
 {
 	struct udp_flow *f;
-	int fd = udp_server_socket_room(s);
+	int fd = udp_server_socket_room(s, a);
 
 	if (fd < 0) {
 		log_msg_rl(&udp_server_rl, LOG_LVL_WARN, "udp: flow socket: %s",

@@ -10,6 +10,7 @@
 
 struct event;
 struct event_base;
+struct transparent;
 struct udp_batch;
 
 /* Datagrams moved per system call, each direction */
@@ -37,6 +38,8 @@ struct udp_batch;
  * @next:	next one: fds and local ports are the process's, so when
  *		either runs out, the least recently used flow of any server
  *		makes room
+ * @tp:		transparent mode, or NULL: flow sockets carry the client's
+ *		address and port where it can be used (set after init)
  */
 struct udp_server {
 	struct event_base *base;
@@ -50,6 +53,7 @@ struct udp_server {
 	struct event *lev, *timer;
 	struct udp_batch *batch;
 	struct udp_server *prev, *next;
+	struct transparent *tp;
 };
 
 int udp_server_init(struct udp_server *s, struct event_base *base, int lfd,
