@@ -3,6 +3,8 @@
 #   make                 build/strait-proxy
 #   make WERROR=1        warnings are errors (CI)
 #   make SAN=address,undefined   sanitizer build in build/san/
+#   make SANDBOX=0       no Landlock, no seccomp filter (build/nosandbox/):
+#                        for valgrind; SAN=... implies it
 #   make test            install deps, build, unit + black-box tests
 #   make demo            the built-in demo in throw-away namespaces
 #   make install PREFIX=/usr/local DESTDIR=
@@ -13,8 +15,21 @@ BINDIR  ?= $(PREFIX)/bin
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
 
+# The sandbox (Landlock, seccomp) is a build-time choice, never a run-time
+# one that a parent process could make: sanitizers and valgrind need files
+# and syscalls of their own at any moment, so their builds leave it out.
+# Only the command line turns it off (a SANDBOX in the environment does not).
+ifneq ($(origin SANDBOX),command line)
+SANDBOX := 1
+endif
+ifdef SAN
+override SANDBOX := 0
+endif
+
 ifdef SAN
 O ?= build/san
+else ifeq ($(SANDBOX),0)
+O ?= build/nosandbox
 else
 O ?= build
 endif
@@ -42,7 +57,7 @@ OPT := -O2 -g
 LDSAN :=
 endif
 
-PKGS      := libevent_core libcap-ng
+PKGS      := libevent_core libcap-ng libseccomp
 NS_PKGS   := libnftables libcap-ng
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
@@ -50,17 +65,24 @@ NS_LIBS    := $(shell $(PKG_CONFIG) --libs $(NS_PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
+ifeq ($(SANDBOX),0)
+SANDBOX_CFLAGS := -DSTRAIT_NO_SANDBOX
+endif
+
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DSTRAIT_VERSION='"$(VERSION)"' \
+	$(SANDBOX_CFLAGS) \
 	-Icommon -Iproxy -Inetsetup $(WARN) $(HARDEN) $(OPT) $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDSAN) $(LDFLAGS)
 
 COMMON_SRC := common/log.c common/addr.c common/priv.c common/listener.c
 PROXY_SRC  := proxy/cfg.c proxy/ready.c proxy/tcp_relay.c \
 	proxy/udp_flow.c proxy/udp_server.c \
-	proxy/tcp_server.c proxy/proxyhdr.c
+	proxy/tcp_server.c proxy/proxyhdr.c proxy/isolation.c \
+	proxy/transparent.c
 PROXY_MAIN := proxy/main.c
 NS_SRC     := netsetup/args.c netsetup/valid.c netsetup/rules.c \
-	netsetup/sysctl.c netsetup/nft.c netsetup/ipt.c netsetup/netexec.c
+	netsetup/sysctl.c netsetup/nft.c netsetup/ipt.c netsetup/netexec.c \
+	netsetup/state.c netsetup/setup.c netsetup/hostfw.c
 NS_MAIN    := netsetup/main.c
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o)
@@ -68,7 +90,8 @@ PROXY_OBJ  := $(PROXY_SRC:%.c=$(O)/%.o)
 NS_OBJ     := $(NS_SRC:%.c=$(O)/%.o)
 
 UNIT_TESTS := test_cfg test_addr test_ready test_tcp_relay test_log \
-	test_udp_flow test_valid test_rules test_args test_sysctl test_proxyhdr
+	test_udp_flow test_valid test_rules test_args test_sysctl test_proxyhdr \
+	test_isolation test_priv test_udp_server
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
 .PHONY: all clean install uninstall test test-docker demo deps unit-bins \
@@ -121,6 +144,11 @@ $(O)/strait-netsetup: $(O)/$(NS_MAIN:.c=.o) $(NS_OBJ) $(COMMON_OBJ)
 
 # the relay test makes our own allocations fail on demand
 $(O)/tests/test_tcp_relay: TEST_LDFLAGS := -Wl,--wrap=malloc
+# the UDP server test makes its own event registrations fail on demand
+$(O)/tests/test_udp_server: TEST_LDFLAGS := -Wl,--wrap=event_add
+# the privilege test makes libcap-ng fail, or the parent die, on demand
+$(O)/tests/test_priv: TEST_LDFLAGS := \
+	-Wl,--wrap=capng_get_caps_process,--wrap=capng_change_id
 
 $(O)/tests/%: tests/unit/%.c $(PROXY_OBJ) $(NS_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
@@ -135,9 +163,13 @@ unit-bins: $(UNIT_BINS)
 deps:
 	sh scripts/install-deps.sh test
 
+# The plain build (sandbox on) runs the black-box suite and the bench
+# smoke pass; the sanitizer build and a SANDBOX=0 build (under valgrind)
+# run it with the sandbox built out, and say so.
 test: deps
 	$(MAKE) WERROR=1 all unit-bins bench-tools
 	$(MAKE) WERROR=1 SAN=address,undefined all fuzz-bins
+	$(MAKE) WERROR=1 SANDBOX=0 O=build/nosandbox all
 	sh scripts/run-tests.sh
 
 # dockerd 20.10 from Debian, in a namespace, publishing through PROXY
@@ -152,15 +184,18 @@ test-docker:
 
 # strait and its peers side by side; never part of make test's pass/fail
 # (make test only runs a seconds-long smoke pass to prove it still works)
+# (strait-no-sandbox, a SANDBOX=0 build, shows what the sandbox costs)
 bench:
 	sh scripts/install-deps.sh bench
 	$(MAKE) all bench-tools
-	python3 bench/bench.py --build $(O)
+	$(MAKE) SANDBOX=0 O=$(O)/nosandbox all
+	python3 bench/bench.py --build $(O) --nosandbox $(O)/nosandbox
 
 bench-quick:
 	sh scripts/install-deps.sh bench
 	$(MAKE) all bench-tools
-	python3 bench/bench.py --quick --build $(O)
+	$(MAKE) SANDBOX=0 O=$(O)/nosandbox all
+	python3 bench/bench.py --quick --build $(O) --nosandbox $(O)/nosandbox
 
 demo:
 	sh scripts/install-deps.sh demo

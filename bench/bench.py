@@ -268,6 +268,16 @@ class StraitCopy(Strait):
     udp = False
 
 
+class StraitNoSandbox(Strait):
+    """strait-proxy built with make SANDBOX=0 (no Landlock, no seccomp
+    filter): what the sandbox costs, measured in the same run"""
+    name = "strait-no-sandbox"
+
+    @property
+    def binary(self):
+        return os.path.join(NOSANDBOX, "strait-proxy")
+
+
 class Socat(Subject):
     name = "socat"
     udp = False
@@ -329,7 +339,7 @@ def wait_listen(ports):
 
 
 SUBJECTS = [Direct, Dnat, DockerProxy, Socat, Haproxy, HaproxySplice,
-            Strait, StraitCopy]
+            Strait, StraitCopy, StraitNoSandbox]
 
 
 # ---- measurements --------------------------------------------------------
@@ -629,7 +639,9 @@ echo, 5001 udp echo, 5002 udp sink, 5201 iperf3; the subject listens on
 
 - docker-proxy / strait: `PROXY -proto tcp|udp -host-ip 198.51.100.1
   -host-port P+1000 -container-ip 203.0.113.2 -container-port P` (fd 3 a
-  readiness pipe, as dockerd gives it); strait-no-splice adds `-no-splice`
+  readiness pipe, as dockerd gives it); strait-no-splice adds `-no-splice`;
+  strait-no-sandbox is the same source built with `make SANDBOX=0` (no
+  Landlock, no seccomp filter)
 - socat: `socat TCP-LISTEN:P+1000,bind=198.51.100.1,reuseaddr,fork
   TCP:203.0.113.2:P`
 - haproxy: `haproxy -db -f CFG`, CFG = `nbthread 1`, `mode tcp`, one
@@ -787,7 +799,7 @@ def chart(path, rows, scen, metric, title):
 
 
 def main():
-    global BUILD
+    global BUILD, NOSANDBOX
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--secs", type=float, default=5)
@@ -801,15 +813,21 @@ def main():
                     "subject names (development)")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     ap.add_argument("--build", default=os.path.join(TOP, "build"))
+    ap.add_argument("--nosandbox", help="a make SANDBOX=0 build, for the "
+                    "strait-no-sandbox subject (default: BUILD/nosandbox)")
     a = ap.parse_args()
     BUILD = os.path.abspath(a.build)
+    NOSANDBOX = os.path.abspath(a.nosandbox or
+                                os.path.join(BUILD, "nosandbox"))
     if a.quick:
         a.reps, a.secs = 1, 2
     subjects = [c for c in SUBJECTS
                 if not (c is DockerProxy and not os.path.exists(DOCKER_PROXY))
                 and not (c in (Socat,) and not shutil.which("socat"))
                 and not (c in (Haproxy, HaproxySplice)
-                         and not shutil.which("haproxy"))]
+                         and not shutil.which("haproxy"))
+                and not (c is StraitNoSandbox and not os.path.exists(
+                    os.path.join(NOSANDBOX, "strait-proxy")))]
     if a.subjects:
         subjects = [c for c in subjects if c.name in a.subjects.split(",")]
     global ONLY
@@ -877,6 +895,7 @@ def run_memory_smoke(topo, n, log):
 
 
 BUILD = None
+NOSANDBOX = None
 ONLY = ""
 
 if __name__ == "__main__":

@@ -1,18 +1,21 @@
 #!/bin/sh
 # run-tests.sh - every test suite, one summary line "N passed, N failed".
 #
-#   run-tests.sh [BUILD_DIR [SAN_BUILD_DIR]]
+#   run-tests.sh [BUILD_DIR [SAN_BUILD_DIR [NOSANDBOX_BUILD_DIR]]]
 #
 # 1. cmocka unit tests (BUILD_DIR/tests/test_*)
-# 2. black-box tests against BUILD_DIR/strait-proxy, in network namespaces
+# 2. black-box tests against BUILD_DIR/strait-proxy, in network namespaces,
+#    with the sandbox (Landlock, seccomp) on
 # 3. the same against the ASan+UBSan build (SAN_BUILD_DIR/strait-proxy),
-#    and against BUILD_DIR/strait-proxy under valgrind memcheck
+#    and against NOSANDBOX_BUILD_DIR/strait-proxy (make SANDBOX=0) under
+#    valgrind memcheck: both with the sandbox built out, as they say
 # 4. the same against /usr/sbin/docker-proxy where Debian's docker.io is
 #    installed: docker-proxy's known failures are expected, not hidden
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 b=${1:-$top/build}
 san=${2:-$top/build/san}
+nosb=${3:-$top/build/nosandbox}
 passed=0
 failed=0
 log=$(mktemp)
@@ -64,16 +67,22 @@ blackbox() { # $1 = label, rest = run.py arguments
 }
 
 blackbox strait-proxy "$b/strait-proxy"
+echo "== the sanitizer and valgrind runs below have the sandbox (Landlock, seccomp) built out"
 if [ -x "$san/strait-proxy" ]; then
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		blackbox "strait-proxy (ASan+UBSan)" "$san/strait-proxy"
+		blackbox "strait-proxy (ASan+UBSan, sandbox built out)" "$san/strait-proxy"
 else
 	echo "run-tests.sh: no sanitizer build at $san: counted as failed"
 	failed=$((failed + 1))
 fi
-if command -v valgrind >/dev/null 2>&1; then
-	blackbox "strait-proxy (valgrind)" "$top/tests/blackbox/valgrind-proxy.sh"
+if ! [ -x "$nosb/strait-proxy" ]; then
+	echo "run-tests.sh: no SANDBOX=0 build at $nosb for valgrind: counted as failed"
+	failed=$((failed + 1))
+elif command -v valgrind >/dev/null 2>&1; then
+	STRAIT_PROXY="$nosb/strait-proxy" \
+		blackbox "strait-proxy (valgrind, sandbox built out)" \
+		"$top/tests/blackbox/valgrind-proxy.sh"
 else
 	echo "run-tests.sh: valgrind not installed: counted as failed"
 	failed=$((failed + 1))

@@ -1,6 +1,8 @@
 #!/bin/sh
-# Runs build/strait-proxy under valgrind memcheck: any error or leak makes it
-# exit 99, which the black-box tests see as a wrong exit code.
+# Runs strait-proxy under valgrind memcheck: any error or leak makes it
+# exit 99, which the black-box tests see as a wrong exit code. The binary
+# ($STRAIT_PROXY, else build/nosandbox/strait-proxy) must be a SANDBOX=0
+# build: valgrind's own files and syscalls are not on the sandbox's lists.
 exec valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \
 	--errors-for-leak-kinds=definite,indirect --track-fds=no \
-	"${STRAIT_PROXY:-$(dirname "$0")/../../build/strait-proxy}" "$@"
+	"${STRAIT_PROXY:-$(dirname "$0")/../../build/nosandbox/strait-proxy}" "$@"
