@@ -198,7 +198,7 @@ def half_close_timeout_with_held_bytes(ctx):
     (the relay's pipe has room) and with the FIN still queued behind bytes
     the relay cannot take (its pipe full)."""
     _small_sndbuf(ctx)
-    for size in (100 << 10, 170 << 10):
+    for size in (100 << 10, 140 << 10):
         hold = threading.Event()
         port, got, done = _sink(ctx, hold=hold, rcvbuf=4096)
         p = start(ctx, cport=port, extra=("-half-close-timeout", "500ms"))
