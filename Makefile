@@ -143,7 +143,7 @@ $(O)/strait-netsetup: $(O)/$(NS_MAIN:.c=.o) $(NS_OBJ) $(COMMON_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(NS_LIBS)
 
 # the relay test makes our own allocations fail on demand
-$(O)/tests/test_tcp_relay: TEST_LDFLAGS := -Wl,--wrap=malloc
+$(O)/tests/test_tcp_relay: TEST_LDFLAGS := -Wl,--wrap=malloc,--wrap=event_add
 # the UDP server test makes its own event registrations fail on demand
 $(O)/tests/test_udp_server: TEST_LDFLAGS := -Wl,--wrap=event_add
 # the privilege test makes libcap-ng fail, or the parent die, on demand

@@ -38,6 +38,18 @@ void *__wrap_malloc(size_t n)
 	return fail_malloc ? NULL : __real_malloc(n);
 }
 
+/* Linked with --wrap=event_add too: the relay's registrations fail while
+ * this is set */
+static bool fail_event_add;
+
+int __real_event_add(struct event *ev, const struct timeval *tv);
+int __wrap_event_add(struct event *ev, const struct timeval *tv);
+
+int __wrap_event_add(struct event *ev, const struct timeval *tv)
+{
+	return fail_event_add ? -1 : __real_event_add(ev, tv);
+}
+
 struct fixture {
 	struct event_base *base;
 	struct tcp_relay *r;
@@ -432,6 +444,30 @@ static void test_out_of_memory_resets(void **state)
 }
 
 /*
+ * The container stops reading, so the relay must wait for it to be
+ * writable, and that event cannot be registered: the pair is reset
+ * (ABORTED) instead of holding its bytes forever with nothing armed that
+ * could ever move them.
+ */
+static void test_unarmable_event_resets(void **state)
+{
+	struct fixture *f = *state;
+	static char chunk[4096];
+	int i;
+
+	memset(chunk, 'x', sizeof(chunk));
+	fail_event_add = true;
+	for (i = 0; i < 10000 && !f->ended; i++) {
+		if (write(f->cl, chunk, sizeof(chunk)) < 0)
+			assert_int_equal(errno, EAGAIN);
+		spin(f);
+	}
+	fail_event_add = false;
+	assert_int_equal(f->ended, 1);
+	assert_int_equal(f->end, TCP_RELAY_ABORTED);
+}
+
+/*
  * A preamble (the PROXY header) reaches the container before any of the
  * client's bytes, even those sent before the connect completed, and the
  * buffer it took is freed once written.
@@ -695,6 +731,7 @@ int main(void)
 		BOTH(test_bulk_switches_to_splice),
 		BOTH(test_abort_on_write_error),
 		BOTH(test_out_of_memory_resets),
+		BOTH(test_unarmable_event_resets),
 		BOTH(test_half_close_timeout),
 		BOTH(test_preamble_first),
 		BOTH(test_urgent_byte),
