@@ -12,6 +12,9 @@
 VERSION := 0.1.0
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/strait
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
 
@@ -94,7 +97,7 @@ UNIT_TESTS := test_cfg test_addr test_ready test_tcp_relay test_log \
 	test_isolation test_priv test_udp_server
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
-.PHONY: all clean install uninstall test test-docker demo deps unit-bins \
+.PHONY: all clean install install-strip man-check uninstall test test-docker demo deps unit-bins \
 	format bench bench-quick bench-tools fuzz fuzz-bins
 
 all: $(O)/strait-proxy $(O)/strait-netsetup
@@ -202,13 +205,35 @@ demo:
 	$(MAKE) all
 	sh scripts/demo.sh $(O)
 
-install: $(O)/strait-proxy $(O)/strait-netsetup $(O)/strait-netsetup
-	install -d $(DESTDIR)$(BINDIR)
-	install -m 0755 $(O)/strait-proxy $(DESTDIR)$(BINDIR)/strait-proxy
-	install -m 0755 $(O)/strait-netsetup $(DESTDIR)$(BINDIR)/strait-netsetup
+# strait-proxy in bin (dockerd runs it by path), strait-netsetup in sbin
+# (root only), the man pages, the licence; install-strip strips the binaries
+INSTALL_STRIP ?=
+install: $(O)/strait-proxy $(O)/strait-netsetup
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(DOCDIR)
+	install -m 0755 $(INSTALL_STRIP) $(O)/strait-proxy \
+		$(DESTDIR)$(BINDIR)/strait-proxy
+	install -m 0755 $(INSTALL_STRIP) $(O)/strait-netsetup \
+		$(DESTDIR)$(SBINDIR)/strait-netsetup
+	install -m 0644 man/strait-proxy.1 $(DESTDIR)$(MANDIR)/man1/strait-proxy.1
+	install -m 0644 man/strait-netsetup.8 \
+		$(DESTDIR)$(MANDIR)/man8/strait-netsetup.8
+	install -m 0644 LICENSE README.md $(DESTDIR)$(DOCDIR)/
+
+install-strip:
+	$(MAKE) install INSTALL_STRIP=-s
+
+# the man pages lint clean and name every flag and variable of the code
+man-check: all
+	sh tests/test_man.sh $(O)/strait-proxy $(O)/strait-netsetup
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/strait-proxy $(DESTDIR)$(BINDIR)/strait-netsetup
+	rm -f $(DESTDIR)$(BINDIR)/strait-proxy $(DESTDIR)$(SBINDIR)/strait-netsetup \
+		$(DESTDIR)$(MANDIR)/man1/strait-proxy.1 \
+		$(DESTDIR)$(MANDIR)/man8/strait-netsetup.8 \
+		$(DESTDIR)$(DOCDIR)/LICENSE $(DESTDIR)$(DOCDIR)/README.md
+	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 format:
 	clang-format -i common/*.[ch] proxy/*.[ch] netsetup/*.[ch] tests/unit/*.c \

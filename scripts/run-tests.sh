@@ -46,6 +46,30 @@ for t in "$b"/tests/test_*; do
 	failed=$((failed + f))
 done
 
+# the man pages: lint clean, every flag and STRAIT_* variable documented
+sh "$top/tests/test_man.sh" "$b/strait-proxy" "$b/strait-netsetup" >"$log" 2>&1
+cat "$log"
+count "man pages"
+
+# make install lays out what a Debian tool has (binaries, man pages, doc)
+dest=$(mktemp -d)
+if make -s -C "$top" install DESTDIR="$dest" PREFIX=/usr O="$b" >"$log" 2>&1 &&
+	[ -x "$dest/usr/bin/strait-proxy" ] && [ -x "$dest/usr/sbin/strait-netsetup" ] &&
+	[ -f "$dest/usr/share/man/man1/strait-proxy.1" ] &&
+	[ -f "$dest/usr/share/man/man8/strait-netsetup.8" ] &&
+	[ -f "$dest/usr/share/doc/strait/LICENSE" ] &&
+	"$dest/usr/bin/strait-proxy" -version | grep -q '^strait-proxy version ' &&
+	make -s -C "$top" uninstall DESTDIR="$dest" PREFIX=/usr O="$b" >>"$log" 2>&1 &&
+	[ -z "$(find "$dest" -type f)" ]; then
+	echo "install layout: 1 passed, 0 failed"
+	passed=$((passed + 1))
+else
+	cat "$log"; find "$dest" | sed 's/^/  /'
+	echo "install layout: 0 passed, 1 failed"
+	failed=$((failed + 1))
+fi
+rm -rf "$dest"
+
 for h in cfg addr; do # the fuzz corpus, under ASan+UBSan
 	if [ -x "$san/fuzz_$h" ] && "$san/fuzz_$h" "$top"/tests/fuzz/corpus/$h/* >"$log" 2>&1; then
 		echo "fuzz replay $h: 1 passed, 0 failed ($(cat "$log"))"
