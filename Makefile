@@ -85,7 +85,8 @@ PROXY_SRC  := proxy/cfg.c proxy/ready.c proxy/tcp_relay.c \
 PROXY_MAIN := proxy/main.c
 NS_SRC     := netsetup/args.c netsetup/valid.c netsetup/rules.c \
 	netsetup/sysctl.c netsetup/nft.c netsetup/ipt.c netsetup/netexec.c \
-	netsetup/state.c netsetup/setup.c netsetup/hostfw.c
+	netsetup/state.c netsetup/setup.c netsetup/verdict.c netsetup/hostfw.c \
+	netsetup/status.c netsetup/watch.c
 NS_MAIN    := netsetup/main.c
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o)
@@ -94,7 +95,8 @@ NS_OBJ     := $(NS_SRC:%.c=$(O)/%.o)
 
 UNIT_TESTS := test_cfg test_addr test_ready test_tcp_relay test_log \
 	test_udp_flow test_valid test_rules test_args test_sysctl test_proxyhdr \
-	test_isolation test_priv test_udp_server
+	test_isolation test_priv test_udp_server test_transparent test_state \
+	test_hostfw test_watch
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
 .PHONY: all clean install install-strip man-check uninstall test test-docker demo deps unit-bins \

@@ -2,101 +2,306 @@
 /*
  * args.c - strait-netsetup's command line
  *
- *   up    --bridge BR --uplink IF [--subnet CIDR]... [--publish P:IP:PORT]...
- *         [--backend nft|iptables] [--ipv6 | --ipv6-routed]
- *   down  --bridge BR --uplink IF [--backend nft|iptables]
- *   check (as up)
- *   exec  [--user NAME] PROTO:HOSTIP:PORT -- PROGRAM [ARGS...]
+ *   up     --bridge BR --uplink IF [--subnet CIDR]... [--publish P]...
+ *          [--backend auto|nft|iptables] [--ipv6 | --ipv6-routed]
+ *          [--no-input-rules]
+ *   down   --bridge BR
+ *   check  (as up)
+ *   status [--bridge BR] [--json]
+ *   watch  --bridge PATTERN... --uplink IF [--publish [PATTERN=]P]...
+ *          [--publish-file FILE] [--backend ...] [--ipv6 | --ipv6-routed]
+ *          [--no-input-rules]
+ *   exec   [--user NAME] PROTO:HOSTIP:PORT -- PROGRAM [ARGS...]
+ *
+ * GNU style, as the tools people know: "--opt value" or "--opt=value",
+ * any order, "-h"/"--help" after any subcommand (or "help VERB") for its
+ * own help, "-v"/"--version". One table says which option each
+ * subcommand takes.
  *
  * Pure: never prints, exits, or asks the system anything; every value is
  * validated by spelling here (existence is main's business).
  */
 #include "args.h"
 
+#include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
-const char args_usage[] =
-	"Usage:\n"
-	"  strait-netsetup up    --bridge BR --uplink IF [--subnet CIDR]...\n"
-	"                        [--publish PROTO:HOSTIP:PORT]...\n"
-	"                        [--backend nft|iptables]\n"
-	"                        [--ipv6 | --ipv6-routed]\n"
-	"  strait-netsetup down  --bridge BR --uplink IF [--backend nft|iptables]\n"
-	"  strait-netsetup check --bridge BR --uplink IF [same as up]\n"
-	"  strait-netsetup exec  [--user NAME] PROTO:HOSTIP:PORT -- PROGRAM "
-	"[ARGS...]\n"
+#define ARGS_BIT(c) (1U << (c))
+#define ARGS_UPLIKE (ARGS_BIT(ARGS_UP) | ARGS_BIT(ARGS_CHECK))
+#define ARGS_NET (ARGS_UPLIKE | ARGS_BIT(ARGS_WATCH))
+
+static const char *const args_names[ARGS_NCMDS] = {
+	"up", "down", "check", "exec", "status", "watch", "help", "version"
+};
+
+static const char args_usage_all[] =
+	"Usage: strait-netsetup COMMAND [OPTIONS]\n"
 	"\n"
-	"up: forwarding on BR and IF only (never all/default), rp_filter=1 on\n"
-	"BR, masquerade of the bridge subnet out of IF, replies back in,\n"
-	"everything else to or from BR dropped, an input accept per --publish.\n"
-	"--subnet: the bridge's network, once per family (default: read from\n"
-	"BR). --ipv6: the same for IPv6 (force_forwarding, Linux 6.17+),\n"
-	"masquerading BR's IPv6 subnet as Docker does; --ipv6-routed: IPv6\n"
-	"forwarded and filtered but not masqueraded (global addresses).\n"
-	"down: remove exactly that and restore the sysctls. check: print what\n"
-	"up would do. exec: bind the port, drop every privilege, run PROGRAM\n"
-	"with the socket on fd 4 (strait-proxy ... -use-listen-fd); for a\n"
-	"range PROTO:HOSTIP:FIRST-LAST, one socket per port from fd 4 on.\n"
-	"PORT may be a range FIRST-LAST wherever it appears.\n"
+	"  up      set a Docker bridge up: forwarding, masquerade, forward\n"
+	"          and input rules\n"
+	"  down    take it down again, as its state file says\n"
+	"  check   print what up would apply, change nothing\n"
+	"  status  what is applied, and where the kernel drifted from it\n"
+	"  watch   set up every bridge matching a pattern as it appears\n"
+	"  exec    bind a published port, drop every privilege, run a proxy\n"
+	"\n"
+	"strait-netsetup COMMAND --help shows a command's options;\n"
+	"-v, --version shows the version.\n"
 	"Exit: 0 done, 1 failed (rolled back), 2 bad usage or input.\n";
 
-static int args_cmd(const char *s, struct args *a)
+static const char args_usage_up[] =
+	"Usage: strait-netsetup up --bridge BR --uplink IF [OPTIONS]\n"
+	"       strait-netsetup check --bridge BR --uplink IF [OPTIONS]\n"
+	"\n"
+	"up: forwarding on BR and IF only (never all/default), rp_filter=1 on\n"
+	"BR, masquerade of the bridge's subnet out of IF, replies back in,\n"
+	"everything else to or from BR dropped, an input accept per\n"
+	"--publish.\n"
+	"Idempotent; down undoes it. check prints what up would apply.\n"
+	"\n"
+	"  --subnet CIDR       the bridge's network, once per family\n"
+	"                      (default: read from BR)\n"
+	"  --publish PROTO:HOSTIP:PORT\n"
+	"                      accept new connections to it (PORT may be\n"
+	"                      FIRST-LAST; IPv6 in brackets); repeatable\n"
+	"  --backend auto|nft|iptables\n"
+	"                      whose rules: auto (default) uses iptables\n"
+	"                      where the host's drop policies are iptables',\n"
+	"                      else nft\n"
+	"  --ipv6              IPv6 too (force_forwarding, Linux 6.17+),\n"
+	"                      masquerading BR's IPv6 subnet as Docker does\n"
+	"  --ipv6-routed       IPv6 forwarded and filtered, not masqueraded\n"
+	"  --no-input-rules    no input accepts: the admin filters input\n"
+	"\n"
+	"An accept that another table's drop would override makes up fail,\n"
+	"naming the chain and the rule to add there.\n";
+
+static const char args_usage_down[] =
+	"Usage: strait-netsetup down --bridge BR\n"
+	"\n"
+	"Remove BR's rules and put back every sysctl up set, to its value\n"
+	"from before the first up (the uplink's, shared, once the last\n"
+	"bridge is down). What to undo comes from BR's state file: --uplink\n"
+	"and --backend, which older scripts pass, are accepted and not\n"
+	"needed (an --uplink that is not BR's gets a warning).\n";
+
+static const char args_usage_status[] =
+	"Usage: strait-netsetup status [--bridge BR] [--json]\n"
+	"\n"
+	"Per bridge set up: the sysctls with their saved values, the table or\n"
+	"chains and their rule counts, the publishes and the backend; and\n"
+	"any drift between the state file and the kernel (a rule of ours\n"
+	"deleted, a sysctl changed back). Exit 1 on drift.\n";
+
+static const char args_usage_watch[] =
+	"Usage: strait-netsetup watch --bridge PATTERN... --uplink IF "
+	"[OPTIONS]\n"
+	"\n"
+	"Runs until SIGINT or SIGTERM: every bridge whose name matches a\n"
+	"PATTERN (docker0, br-*) is set up as it appears, with the subnet of\n"
+	"its address, and taken down when it goes; on exit all are taken\n"
+	"down. SIGHUP re-reads --publish-file.\n"
+	"\n"
+	"  --publish [PATTERN=]PROTO:HOSTIP:PORT\n"
+	"                      a publish for the bridges matching PATTERN\n"
+	"                      (default: every one); repeatable\n"
+	"  --publish-file FILE the same, one a line ('#' comments)\n"
+	"  --backend, --ipv6, --ipv6-routed, --no-input-rules: as up\n";
+
+static const char args_usage_exec[] =
+	"Usage: strait-netsetup exec [--user NAME] PROTO:HOSTIP:PORT -- "
+	"PROGRAM [ARGS...]\n"
+	"\n"
+	"Bind the port (or each port of FIRST-LAST) as root, drop every\n"
+	"privilege (to NAME, default nobody), and run PROGRAM with the\n"
+	"sockets from fd 4 on: strait-proxy ... -use-listen-fd. PROGRAM is\n"
+	"looked up on PATH first; a proxy's -host-port must be the range\n"
+	"bound.\n";
+
+/**
+ * args_usage() - a subcommand's help
+ * @cmd:	which (ARGS_HELP: the overview)
+ *
+ * Return: the text
+ */
+const char *args_usage(enum args_cmd cmd)
 {
-	static const struct {
-		const char *name;
-		enum args_cmd cmd;
-	} cmds[] = { { "up", ARGS_UP },	      { "down", ARGS_DOWN },
-		     { "check", ARGS_CHECK }, { "exec", ARGS_EXEC },
-		     { "help", ARGS_HELP },   { "--help", ARGS_HELP },
-		     { "-h", ARGS_HELP },     { "--version", ARGS_VERSION } };
+	switch (cmd) {
+	case ARGS_UP:
+	case ARGS_CHECK:
+		return args_usage_up;
+	case ARGS_DOWN:
+		return args_usage_down;
+	case ARGS_STATUS:
+		return args_usage_status;
+	case ARGS_WATCH:
+		return args_usage_watch;
+	case ARGS_EXEC:
+		return args_usage_exec;
+	default:
+		return args_usage_all;
+	}
+}
+
+/**
+ * args_cmd_name() - "up", "down", ...
+ * @cmd:	subcommand
+ *
+ * Return: its name
+ */
+const char *args_cmd_name(enum args_cmd cmd)
+{
+	return cmd < ARGS_NCMDS ? args_names[cmd] : "?";
+}
+
+static int args_cmd(const char *s, enum args_cmd *cmd)
+{
 	size_t i;
 
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (!strcmp(s, cmds[i].name)) {
-			a->cmd = cmds[i].cmd;
+	for (i = 0; i < ARGS_NCMDS; i++) {
+		if (!strcmp(s, args_names[i])) {
+			*cmd = (enum args_cmd)i;
 			return 0;
 		}
 	}
 	return -1;
 }
 
-static int args_value(int argc, char *const argv[], int *i, const char **v,
-		      char *err, size_t errlen)
+/**
+ * args_pattern() - a bridge name pattern: an interface name's characters
+ * and '*', '?' (fnmatch, no brackets: nothing a name could escape with)
+ * @s:		text
+ * @out:	copy (ARGS_PATTERN_LEN)
+ * @err:	one-line message on failure
+ * @errlen:	size of @err
+ *
+ * Return: 0, or -1 with @err set
+ */
+int args_pattern(const char *s, char *out, char *err, size_t errlen)
 {
-	if (*i + 1 >= argc)
-		return snprintf(err, errlen, "%s needs a value", argv[*i]), -1;
-	*v = argv[++*i];
+	size_t n = strnlen(s, ARGS_PATTERN_LEN), i;
+	char probe[ARGS_PATTERN_LEN];
+
+	if (n == 0 || n >= ARGS_PATTERN_LEN)
+		return snprintf(err, errlen, "bad bridge pattern \"%.20s\": 1 "
+				"to 15 characters", s),
+		       -1;
+	/* with each wildcard a letter, it must be a valid name */
+	for (i = 0; i <= n; i++)
+		probe[i] = (s[i] == '*' || s[i] == '?') ? 'x' : s[i];
+	if (valid_ifname(probe, err, errlen) || !strcmp(s, "lo"))
+		return snprintf(err, errlen, "bad bridge pattern \"%s\": an "
+				"interface name, with '*' and '?'", s),
+		       -1;
+	memcpy(out, s, n + 1);
 	return 0;
 }
 
-static int args_backend(const char *v, struct args *a, char *err,
-			size_t errlen)
+/**
+ * args_match() - whether a bridge name matches a pattern
+ * @pattern:	from args_pattern()
+ * @name:	interface name
+ *
+ * Return: true if it does
+ */
+bool args_match(const char *pattern, const char *name)
 {
-	if (!strcmp(v, "nft"))
+	return !fnmatch(pattern, name, FNM_PERIOD);
+}
+
+/**
+ * args_wpub() - "[PATTERN=]PROTO:HOSTIP:PORT" (watch's --publish and its
+ * file's lines)
+ * @s:		text
+ * @w:		result ("*" where no pattern is given)
+ * @err:	one-line message on failure
+ * @errlen:	size of @err
+ *
+ * Return: 0, or -1 with @err set
+ */
+int args_wpub(const char *s, struct args_wpub *w, char *err, size_t errlen)
+{
+	const char *eq = strchr(s, '=');
+	char pat[ARGS_PATTERN_LEN];
+	size_t n;
+
+	if (!eq) {
+		memcpy(w->pattern, "*", 2);
+		return valid_publish(s, &w->p, err, errlen);
+	}
+	n = (size_t)(eq - s);
+	if (n >= sizeof(pat))
+		return snprintf(err, errlen, "bad bridge pattern in \"%.40s\"",
+				s),
+		       -1;
+	memcpy(pat, s, n);
+	pat[n] = '\0';
+	if (args_pattern(pat, w->pattern, err, errlen))
+		return -1;
+	return valid_publish(eq + 1, &w->p, err, errlen);
+}
+
+/* One option: its name, who takes it, whether it has a value, and what
+ * it sets */
+struct args_opt {
+	const char *name;
+	unsigned cmds;
+	bool value;
+	int (*set)(struct args *a, const char *v, char *err, size_t errlen);
+};
+
+static int args_set_ifname(const char *opt, const char *v, const char **out,
+			   char *err, size_t errlen)
+{
+	if (valid_ifname(v, err, errlen))
+		return -1;
+	if (!strcmp(v, "lo"))
+		return snprintf(err, errlen, "%s lo: the loopback device is "
+				"neither a bridge nor an uplink", opt),
+		       -1;
+	*out = v;
+	return 0;
+}
+
+static int args_set_bridge(struct args *a, const char *v, char *err,
+			   size_t errlen)
+{
+	if (a->cmd != ARGS_WATCH)
+		return args_set_ifname("--bridge", v, &a->bridge, err, errlen);
+	if (a->npattern == ARGS_MAX_PATTERNS)
+		return snprintf(err, errlen, "at most %d --bridge",
+				ARGS_MAX_PATTERNS),
+		       -1;
+	return args_pattern(v, a->pattern[a->npattern++], err, errlen);
+}
+
+static int args_set_uplink(struct args *a, const char *v, char *err,
+			   size_t errlen)
+{
+	return args_set_ifname("--uplink", v, &a->uplink, err, errlen);
+}
+
+static int args_set_backend(struct args *a, const char *v, char *err,
+			    size_t errlen)
+{
+	if (!strcmp(v, "auto"))
+		a->backend = ARGS_AUTO;
+	else if (!strcmp(v, "nft"))
 		a->backend = ARGS_NFT;
 	else if (!strcmp(v, "iptables"))
 		a->backend = ARGS_IPTABLES;
 	else
-		return snprintf(err, errlen, "bad --backend \"%.32s\": nft or "
-				"iptables", v),
+		return snprintf(err, errlen, "bad --backend \"%.32s\": auto, "
+				"nft or iptables", v),
 		       -1;
 	return 0;
 }
 
-static bool args_takes_value(const char *o, enum args_cmd cmd)
-{
-	if (!strcmp(o, "--bridge") || !strcmp(o, "--uplink") ||
-	    !strcmp(o, "--backend"))
-		return true;
-	return cmd != ARGS_DOWN &&
-	       (!strcmp(o, "--subnet") || !strcmp(o, "--publish"));
-}
-
 /* --subnet: at most one network per family */
-static int args_subnet(const char *v, struct args *a, char *err,
-		       size_t errlen)
+static int args_set_subnet(struct args *a, const char *v, char *err,
+			   size_t errlen)
 {
 	struct valid_cidr c;
 	bool *have;
@@ -113,60 +318,145 @@ static int args_subnet(const char *v, struct args *a, char *err,
 	return 0;
 }
 
-/* One option of up/down/check at argv[*i] */
-static int args_net_opt(int argc, char *const argv[], int *i, struct args *a,
-			char *err, size_t errlen)
+static int args_set_publish(struct args *a, const char *v, char *err,
+			    size_t errlen)
 {
-	const char *o = argv[*i], *v;
+	size_t *n = a->cmd == ARGS_WATCH ? &a->nwpub : &a->npublish;
 
-	if (!strcmp(o, "--ipv6") && a->cmd != ARGS_DOWN) {
-		a->ipv6 = true;
-		return 0;
-	}
-	if (!strcmp(o, "--ipv6-routed") && a->cmd != ARGS_DOWN) {
-		a->ipv6 = a->ipv6_routed = true;
-		return 0;
-	}
-	if (!args_takes_value(o, a->cmd))
-		return snprintf(err, errlen, "unknown option \"%.40s\"", o),
+	if (*n == ARGS_MAX_PUBLISH)
+		return snprintf(err, errlen, "at most %d --publish",
+				ARGS_MAX_PUBLISH),
 		       -1;
-	if (args_value(argc, argv, i, &v, err, errlen))
-		return -1;
-	if (!strcmp(o, "--backend"))
-		return args_backend(v, a, err, errlen);
-	if (!strcmp(o, "--subnet"))
-		return args_subnet(v, a, err, errlen);
-	if (!strcmp(o, "--publish")) {
-		if (a->npublish == ARGS_MAX_PUBLISH)
-			return snprintf(err, errlen, "at most %d --publish",
-					ARGS_MAX_PUBLISH),
-			       -1;
-		return valid_publish(v, &a->publish[a->npublish++], err,
-				     errlen);
-	}
-	if (valid_ifname(v, err, errlen))
-		return -1;
-	if (!strcmp(o, "--bridge"))
-		a->bridge = v;
-	else
-		a->uplink = v;
+	if (a->cmd == ARGS_WATCH)
+		return args_wpub(v, &a->wpub[(*n)++], err, errlen);
+	return valid_publish(v, &a->publish[(*n)++], err, errlen);
+}
+
+static int args_v6(struct args *a, bool routed, char *err, size_t errlen)
+{
+	if (a->ipv6 && routed != a->ipv6_routed)
+		return snprintf(err, errlen, "--ipv6 and --ipv6-routed "
+				"exclude each other: --ipv6 masquerades the "
+				"bridge's IPv6 subnet, --ipv6-routed does not"),
+		       -1;
+	a->ipv6 = true;
+	a->ipv6_routed = routed;
 	return 0;
 }
 
-static int args_net(int argc, char *const argv[], struct args *a, char *err,
-		    size_t errlen)
+static int args_set_ipv6(struct args *a, const char *v, char *err,
+			 size_t errlen)
 {
-	int i;
+	(void)v;
+	return args_v6(a, false, err, errlen);
+}
 
-	for (i = 2; i < argc; i++) {
-		if (args_net_opt(argc, argv, &i, a, err, errlen))
-			return -1;
+static int args_set_routed(struct args *a, const char *v, char *err,
+			   size_t errlen)
+{
+	(void)v;
+	return args_v6(a, true, err, errlen);
+}
+
+static int args_set_no_input(struct args *a, const char *v, char *err,
+			     size_t errlen)
+{
+	(void)v, (void)err, (void)errlen;
+	a->no_input = true;
+	return 0;
+}
+
+static int args_set_json(struct args *a, const char *v, char *err,
+			 size_t errlen)
+{
+	(void)v, (void)err, (void)errlen;
+	a->json = true;
+	return 0;
+}
+
+static int args_set_user(struct args *a, const char *v, char *err,
+			 size_t errlen)
+{
+	if (!*v)
+		return snprintf(err, errlen, "empty --user"), -1;
+	a->user = v;
+	return 0;
+}
+
+static int args_set_file(struct args *a, const char *v, char *err,
+			 size_t errlen)
+{
+	if (!*v)
+		return snprintf(err, errlen, "empty --publish-file"), -1;
+	a->publish_file = v;
+	return 0;
+}
+
+static const struct args_opt args_opts[] = {
+	{ "--bridge",
+	  ARGS_NET | ARGS_BIT(ARGS_DOWN) | ARGS_BIT(ARGS_STATUS), true,
+	  args_set_bridge },
+	{ "--uplink", ARGS_NET | ARGS_BIT(ARGS_DOWN), true, args_set_uplink },
+	{ "--backend", ARGS_NET | ARGS_BIT(ARGS_DOWN), true, args_set_backend },
+	{ "--subnet", ARGS_UPLIKE, true, args_set_subnet },
+	{ "--publish", ARGS_NET, true, args_set_publish },
+	{ "--ipv6", ARGS_NET, false, args_set_ipv6 },
+	{ "--ipv6-routed", ARGS_NET, false, args_set_routed },
+	{ "--no-input-rules", ARGS_NET, false, args_set_no_input },
+	{ "--publish-file", ARGS_BIT(ARGS_WATCH), true, args_set_file },
+	{ "--json", ARGS_BIT(ARGS_STATUS), false, args_set_json },
+	{ "--user", ARGS_BIT(ARGS_EXEC), true, args_set_user },
+};
+
+/* The option at argv[*i], "--name value" or "--name=value" */
+static int args_option(int argc, char *const argv[], int *i, struct args *a,
+		       char *err, size_t errlen)
+{
+	const char *s = argv[*i], *eq = strchr(s, '='), *v = NULL;
+	size_t n = eq ? (size_t)(eq - s) : strlen(s), k;
+	const struct args_opt *o = NULL;
+
+	for (k = 0; k < sizeof(args_opts) / sizeof(args_opts[0]); k++) {
+		if (strlen(args_opts[k].name) == n &&
+		    !strncmp(s, args_opts[k].name, n) &&
+		    (args_opts[k].cmds & ARGS_BIT(a->cmd)))
+			o = &args_opts[k];
 	}
-	if (!a->bridge || !a->uplink)
+	if (!o)
+		return snprintf(err, errlen, "unknown option \"%.*s\" for %s",
+				(int)(n > 40 ? 40 : n), s,
+				args_names[a->cmd]),
+		       -1;
+	if (!o->value && eq)
+		return snprintf(err, errlen, "%s takes no value", o->name), -1;
+	if (o->value) {
+		if (eq)
+			v = eq + 1;
+		else if (*i + 1 < argc)
+			v = argv[++*i];
+		if (!v || !*v)
+			return snprintf(err, errlen, "%s needs a value",
+					o->name),
+			       -1;
+	}
+	return o->set(a, v, err, errlen);
+}
+
+/* What each subcommand requires, once every option is read */
+static int args_complete(const struct args *a, char *err, size_t errlen)
+{
+	if (a->cmd == ARGS_WATCH && (!a->npattern || !a->uplink))
+		return snprintf(err, errlen, "watch needs --bridge PATTERN and "
+				"--uplink"),
+		       -1;
+	if (a->cmd == ARGS_DOWN && !a->bridge)
+		return snprintf(err, errlen, "down needs --bridge"), -1;
+	if ((a->cmd == ARGS_UP || a->cmd == ARGS_CHECK) &&
+	    (!a->bridge || !a->uplink))
 		return snprintf(err, errlen, "--bridge and --uplink are "
 				"required"),
 		       -1;
-	if (!strcmp(a->bridge, a->uplink))
+	if (a->bridge && a->uplink && !strcmp(a->bridge, a->uplink))
 		return snprintf(err, errlen, "--bridge and --uplink must "
 				"differ"),
 		       -1;
@@ -177,40 +467,223 @@ static int args_net(int argc, char *const argv[], struct args *a, char *err,
 		return snprintf(err, errlen, "--ipv6-routed masquerades no "
 				"IPv6: an IPv6 --subnet has no use"),
 		       -1;
+	if (a->no_input && (a->npublish || a->nwpub || a->publish_file))
+		return snprintf(err, errlen, "--no-input-rules: --publish "
+				"would have no effect (the admin's input "
+				"rules decide)"),
+		       -1;
 	return 0;
 }
 
-static int args_exec(int argc, char *const argv[], struct args *a, char *err,
-		     size_t errlen)
-{
-	int i = 2;
+/* What a docker-proxy style PROGRAM is told about the port (NULL: not) */
+struct args_proxy {
+	const char *proto, *host_ip, *host_port;
+	bool listen_fd;
+};
 
-	a->user = "nobody";
-	if (i < argc && !strcmp(argv[i], "--user")) {
-		if (args_value(argc, argv, &i, &a->user, err, errlen))
-			return -1;
-		if (!*a->user)
-			return snprintf(err, errlen, "empty --user"), -1;
-		i++;
+/* Go's flag package: "-b", "-b=true" for booleans; these are the proxy's */
+static bool args_proxy_bool(const char *name, size_t len)
+{
+	static const char *const bools[] = { "use-listen-fd", "no-splice",
+					     "version", "v", "help", "h" };
+	size_t i;
+
+	for (i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
+		if (strlen(bools[i]) == len && !strncmp(name, bools[i], len))
+			return true;
 	}
-	if (i >= argc)
-		return snprintf(err, errlen, "exec needs PROTO:HOSTIP:PORT"),
+	return false;
+}
+
+static bool args_go_true(const char *v)
+{
+	return !strcmp(v, "1") || !strcmp(v, "t") || !strcmp(v, "T") ||
+	       !strcmp(v, "true") || !strcmp(v, "TRUE") || !strcmp(v, "True");
+}
+
+/*
+ * The flags of @prog (argv, NULL-terminated) that say which port it
+ * serves, read as Go's flag package reads them: one or two dashes,
+ * "-f value" or "-f=value", up to "--" or the first non-flag
+ */
+static void args_proxy_flags(char *const *prog, struct args_proxy *px)
+{
+	size_t i, len;
+
+	memset(px, 0, sizeof(*px));
+	for (i = 1; prog[i] && prog[i][0] == '-' && prog[i][1]; i++) {
+		const char *name = prog[i] + 1 + (prog[i][1] == '-');
+		const char *eq = strchr(name, '='), *v;
+
+		if (!strcmp(prog[i], "--"))
+			break;
+		len = eq ? (size_t)(eq - name) : strlen(name);
+		if (args_proxy_bool(name, len)) {
+			if (len == strlen("use-listen-fd") &&
+			    !strncmp(name, "use-listen-fd", len))
+				px->listen_fd = !eq || args_go_true(eq + 1);
+			continue;
+		}
+		v = eq ? eq + 1 : prog[++i];
+		if (!v)
+			break;
+		if (len == 5 && !strncmp(name, "proto", len))
+			px->proto = v;
+		else if (len == 7 && !strncmp(name, "host-ip", len))
+			px->host_ip = v;
+		else if (len == 9 && !strncmp(name, "host-port", len))
+			px->host_port = v;
+	}
+}
+
+static bool args_same_ip(const struct addr_ip *x, const struct addr_ip *y)
+{
+	return x->family == y->family &&
+	       !memcmp(&x->v6, &y->v6,
+		       x->family == AF_INET ? sizeof(x->v4) : sizeof(x->v6));
+}
+
+/*
+ * A PROGRAM that names the port it serves (strait-proxy, docker-proxy)
+ * must serve exactly what exec binds from the sockets exec hands over:
+ * a longer range bound here and a shorter one served there would leave
+ * ports bound and unserved (clients hang in the backlog).
+ */
+static int args_exec_prog(const struct args *a, char *err, size_t errlen)
+{
+	const struct valid_publish *p = &a->publish[0];
+	const char *proto = p->ipproto == IPPROTO_UDP ? "udp" : "tcp";
+	struct args_proxy px;
+	struct addr_ip ip;
+	uint16_t first, last;
+
+	args_proxy_flags(a->prog, &px);
+	if (!px.host_port)
+		return 0;
+	if (valid_ports(px.host_port, &first, &last))
+		return snprintf(err, errlen, "exec %s: the program's "
+				"-host-port \"%.32s\" is not a port or range",
+				a->spec, px.host_port),
 		       -1;
-	if (valid_publish(argv[i], &a->publish[0], err, errlen))
+	if (!last)
+		last = first;
+	if (first != p->port || last != p->port_last)
+		return snprintf(err, errlen, "exec %s: the program serves "
+				"-host-port %s, not the %u port(s) exec binds: "
+				"the others would stay bound and unserved",
+				a->spec, px.host_port,
+				(unsigned)(p->port_last - p->port) + 1),
+		       -1;
+	if (!px.listen_fd)
+		return snprintf(err, errlen, "exec %s: the program has no "
+				"-use-listen-fd: it would bind the port itself "
+				"and never serve the socket exec hands it",
+				a->spec),
+		       -1;
+	if (px.proto && strcmp(px.proto, proto))
+		return snprintf(err, errlen, "exec %s: the program's -proto "
+				"is \"%.8s\"", a->spec, px.proto),
+		       -1;
+	if (px.host_ip && (addr_parse_ip(px.host_ip, false, &ip) ||
+			   !args_same_ip(&ip, &p->ip)))
+		return snprintf(err, errlen, "exec %s: the program's -host-ip "
+				"is \"%.46s\"", a->spec, px.host_ip),
+		       -1;
+	return 0;
+}
+
+/* exec's one positional argument, PROTO:HOSTIP:PORT */
+static int args_exec_spec(const char *s, struct args *a, char *err,
+			  size_t errlen)
+{
+	if (a->spec)
+		return snprintf(err, errlen, "exec takes one PROTO:HOSTIP:PORT "
+				"(\"%.40s\" is a second; PROGRAM goes after "
+				"--)", s),
+		       -1;
+	a->spec = s;
+	if (valid_publish(s, &a->publish[0], err, errlen))
 		return -1;
 	a->npublish = 1;
-	if (++i >= argc || strcmp(argv[i], "--") || i + 1 >= argc)
-		return snprintf(err, errlen, "exec needs -- PROGRAM [ARGS...]"),
-		       -1;
-	a->prog = &argv[i + 1];
 	return 0;
+}
+
+/* "-h" or "--help" among a subcommand's arguments (before exec's --) */
+static bool args_wants_help(int argc, char *const argv[], enum args_cmd cmd)
+{
+	int i;
+
+	for (i = 2; i < argc; i++) {
+		if (cmd == ARGS_EXEC && !strcmp(argv[i], "--"))
+			return false;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	}
+	return false;
+}
+
+/* Everything after the subcommand */
+static int args_rest(int argc, char *const argv[], struct args *a, char *err,
+		     size_t errlen)
+{
+	int i;
+
+	for (i = 2; i < argc; i++) {
+		const char *s = argv[i];
+
+		if (a->cmd == ARGS_EXEC && !strcmp(s, "--")) {
+			a->prog = &argv[i + 1];
+			break;
+		}
+		if (s[0] == '-' && s[1]) {
+			if (args_option(argc, argv, &i, a, err, errlen))
+				return -1;
+		} else if (a->cmd == ARGS_EXEC) {
+			if (args_exec_spec(s, a, err, errlen))
+				return -1;
+		} else {
+			return snprintf(err, errlen, "unexpected argument "
+					"\"%.40s\" for %s", s,
+					args_names[a->cmd]),
+			       -1;
+		}
+	}
+	if (a->cmd != ARGS_EXEC)
+		return args_complete(a, err, errlen);
+	if (!a->spec)
+		return snprintf(err, errlen, "exec needs PROTO:HOSTIP:PORT"),
+		       -1;
+	if (!a->prog || !a->prog[0])
+		return snprintf(err, errlen, "exec %s needs -- PROGRAM "
+				"[ARGS...]", a->spec),
+		       -1;
+	return args_exec_prog(a, err, errlen);
+}
+
+/* "help [VERB]", "-h", "--help", "-v", "--version": Return: true if so */
+static bool args_global(int argc, char *const argv[], struct args *a)
+{
+	const char *s = argv[1];
+
+	if (!strcmp(s, "-v") || !strcmp(s, "--version")) {
+		a->cmd = ARGS_VERSION;
+		return true;
+	}
+	if (strcmp(s, "-h") && strcmp(s, "--help") && strcmp(s, "help"))
+		return false;
+	a->cmd = ARGS_HELP;
+	a->help = ARGS_HELP;
+	if (argc > 2 && !strcmp(s, "help") && args_cmd(argv[2], &a->help))
+		a->help = ARGS_HELP;
+	return true;
 }
 
 /**
  * args_parse() - parse strait-netsetup's argv
  * @argc:	argument count
  * @argv:	arguments
- * @a:		result (pointers into @argv)
+ * @a:		result (pointers into @argv); on failure @a->cmd still
+ *		says which command's arguments were bad (ARGS_HELP: none)
  * @err:	one-line message on failure
  * @errlen:	size of @err
  *
@@ -219,20 +692,30 @@ static int args_exec(int argc, char *const argv[], struct args *a, char *err,
 int args_parse(int argc, char *const argv[], struct args *a, char *err,
 	       size_t errlen)
 {
+	enum args_cmd cmd;
+
 	memset(a, 0, sizeof(*a));
+	a->cmd = ARGS_HELP; /* until the command is known */
+	a->user = "nobody";
 	if (errlen)
 		err[0] = '\0';
 	if (argc < 2)
-		return snprintf(err, errlen, "missing subcommand (up, down, "
-				"check, exec)"),
+		return snprintf(err, errlen, "missing command (up, down, "
+				"check, status, watch, exec)"),
 		       -1;
-	if (args_cmd(argv[1], a))
-		return snprintf(err, errlen, "unknown subcommand \"%.32s\"",
+	if (args_global(argc, argv, a))
+		return 0;
+	if (args_cmd(argv[1], &cmd))
+		return snprintf(err, errlen, "unknown command \"%.32s\"",
 				argv[1]),
 		       -1;
-	if (a->cmd == ARGS_HELP || a->cmd == ARGS_VERSION)
+	a->cmd = cmd;
+	if (cmd == ARGS_VERSION)
 		return 0;
-	if (a->cmd == ARGS_EXEC)
-		return args_exec(argc, argv, a, err, errlen);
-	return args_net(argc, argv, a, err, errlen);
+	if (args_wants_help(argc, argv, cmd)) {
+		a->help = cmd;
+		a->cmd = ARGS_HELP;
+		return 0;
+	}
+	return args_rest(argc, argv, a, err, errlen);
 }

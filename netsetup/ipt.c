@@ -26,13 +26,17 @@
 
 #define IPT_WAIT "5"
 
-static void ipt_child(const char *const argv[], int in, int errw)
+static void ipt_child(const char *const argv[], int in, int outw, int errw)
 {
 	int null = open("/dev/null", O_RDWR);
+	sigset_t none;
 
+	/* watch blocks its signals for its signalfd: not ours to pass on */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	dup2(in >= 0 ? in : null, 0);
-	dup2(null, 1);
-	dup2(errw, 2);
+	dup2(outw >= 0 ? outw : null, 1);
+	dup2(errw >= 0 ? errw : null, 2);
 	/* execvp() takes char *const[]: it never writes through them */
 	execvp(argv[0], (char *const *)argv);
 	dprintf(2, "exec %s: %s", argv[0], strerror(errno));
@@ -76,7 +80,7 @@ int ipt_run(const char *const argv[], const char *input, char *err,
 	signal(SIGPIPE, SIG_IGN);
 	pid = fork();
 	if (pid == 0)
-		ipt_child(argv, in[0], eo[1]);
+		ipt_child(argv, in[0], -1, eo[1]);
 	close(eo[1]);
 	if (in[0] >= 0)
 		close(in[0]);
@@ -100,6 +104,47 @@ int ipt_run(const char *const argv[], const char *input, char *err,
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+/*
+ * Run @argv and read what it prints (up to @len - 1 bytes, NUL-ended).
+ * Return: its exit status (0 success), or -1 if it could not run
+ */
+static int ipt_capture(const char *const argv[], char *out, size_t len)
+{
+	int p[2], status = 0;
+	size_t off = 0;
+	ssize_t n;
+	pid_t pid;
+
+	out[0] = '\0';
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid == 0)
+		ipt_child(argv, -1, p[1], -1);
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return -1;
+	}
+	/* read to the end even past @len, or the child would block */
+	for (;;) {
+		char spill[512];
+		bool room = off + 1 < len;
+
+		n = read(p[0], room ? out + off : spill,
+			 room ? len - 1 - off : sizeof(spill));
+		if (n == 0 || (n < 0 && errno != EINTR))
+			break;
+		if (n > 0 && room)
+			off += (size_t)n;
+	}
+	out[off] = '\0';
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
 /* The commands of one family */
 struct ipt_fam {
 	const char *ipt, *restore;
@@ -112,10 +157,12 @@ struct ipt_jump {
 	const char *table, *from, *to;
 };
 
-/* A bridge's jumps: the filter ones, then nat's (taken only where there
- * is a nat text) */
+/* A bridge's jumps, each a bit of a mask of those to handle */
 #define IPT_NJUMPS 3
-#define IPT_NAT 2
+#define IPT_FWD (1U << 0)
+#define IPT_IN (1U << 1)
+#define IPT_NAT (1U << 2)
+#define IPT_ALL (IPT_FWD | IPT_IN | IPT_NAT)
 
 struct ipt_br {
 	struct rules_names nm;
@@ -147,14 +194,16 @@ static int ipt_restore(const struct ipt_fam *f, const char *text, char *err,
 	return ipt_run(argv, text, err, errlen);
 }
 
-/* The jumps to our chains that are missing; @nat: nat's too */
+/* The jumps of @which to our chains that are missing */
 static int ipt_jumps_in(const struct ipt_fam *f, const struct ipt_br *b,
-			bool nat, char *err, size_t errlen)
+			unsigned which, char *err, size_t errlen)
 {
 	char ignored[256];
 	size_t i;
 
-	for (i = 0; i < (nat ? IPT_NJUMPS : IPT_NAT); i++) {
+	for (i = 0; i < IPT_NJUMPS; i++) {
+		if (!(which & (1U << i)))
+			continue;
 		if (ipt_jump(f, &b->j[i], "-C", ignored, sizeof(ignored)) &&
 		    ipt_jump(f, &b->j[i], "-I", err, errlen))
 			return -1;
@@ -173,17 +222,19 @@ static void ipt_chain(const struct ipt_fam *f, const char *table,
 }
 
 /*
- * Remove @b's jumps and chains of @f from @b->j[@from] on (0: all,
- * IPT_NAT: nat's). Return: 0, or -1 if one is still there afterwards
+ * Remove @b's jumps and chains of @f in @which. Return: 0, or -1 if one
+ * is still there afterwards
  */
 static int ipt_down_fam(const struct ipt_fam *f, const struct ipt_br *b,
-			size_t from, char *err, size_t errlen)
+			unsigned which, char *err, size_t errlen)
 {
 	char ignored[256];
 	size_t i;
 	int guard;
 
-	for (i = from; i < IPT_NJUMPS; i++) {
+	for (i = 0; i < IPT_NJUMPS; i++) {
+		if (!(which & (1U << i)))
+			continue;
 		/* delete every copy, but never loop forever */
 		for (guard = 0; guard < 16; guard++) {
 			if (ipt_jump(f, &b->j[i], "-D", ignored,
@@ -193,11 +244,12 @@ static int ipt_down_fam(const struct ipt_fam *f, const struct ipt_br *b,
 		ipt_chain(f, b->j[i].table, "-F", b->j[i].to);
 		ipt_chain(f, b->j[i].table, "-X", b->j[i].to);
 	}
-	for (i = from; i < IPT_NJUMPS; i++) {
+	for (i = 0; i < IPT_NJUMPS; i++) {
 		const char *argv[] = { f->ipt,	   "-w", IPT_WAIT,    "-t",
 				       b->j[i].table, "-S", b->j[i].to, NULL };
 
-		if (!ipt_run(argv, NULL, ignored, sizeof(ignored)))
+		if ((which & (1U << i)) &&
+		    !ipt_run(argv, NULL, ignored, sizeof(ignored)))
 			return snprintf(err, errlen,
 					"%s: chain %s still present", f->ipt,
 					b->j[i].to),
@@ -221,49 +273,92 @@ int ipt_down(const char *bridge, char *err, size_t errlen)
 	int rc4;
 
 	ipt_br(bridge, &b);
-	rc4 = ipt_down_fam(&ipt_v4, &b, 0, err, errlen);
-	if (ipt_down_fam(&ipt_v6, &b, 0, err, errlen))
+	rc4 = ipt_down_fam(&ipt_v4, &b, IPT_ALL, err, errlen);
+	if (ipt_down_fam(&ipt_v6, &b, IPT_ALL, err, errlen))
 		return -1;
 	return rc4;
 }
 
 /**
  * ipt_up() - a bridge's chains' contents, then the jumps that are
- * missing; any IPv6 chain of the bridge this does not fill is removed
+ * missing; any chain of the bridge this does not fill (IPv6 ones without
+ * IPv6, input ones without input rules) is removed
  * @bridge:	validated bridge name (the texts name its chains)
- * @filter:	IPv4 filter table text (rules_ipt_filter)
- * @nat:	IPv4 nat table text (rules_ipt_nat)
- * @filter6:	IPv6 filter table text, or NULL for IPv4 only
- * @nat6:	IPv6 nat table text, or NULL for none (needs @filter6)
+ * @t:		the texts to restore
  * @err:	one-line message on failure
  * @errlen:	size of @err
  *
  * Return: 0, or -1 with @err set, and everything this added taken out
  */
-int ipt_up(const char *bridge, const char *filter, const char *nat,
-	   const char *filter6, const char *nat6, char *err, size_t errlen)
+int ipt_up(const char *bridge, const struct ipt_texts *t, char *err,
+	   size_t errlen)
 {
+	unsigned in = t->input ? IPT_IN : 0, stale = IPT_IN & ~in;
 	char ignored[256];
 	struct ipt_br b;
 
 	ipt_br(bridge, &b);
-	if (ipt_restore(&ipt_v4, filter, err, errlen) ||
-	    ipt_restore(&ipt_v4, nat, err, errlen) ||
-	    ipt_jumps_in(&ipt_v4, &b, true, err, errlen))
+	if (ipt_restore(&ipt_v4, t->filter, err, errlen) ||
+	    ipt_restore(&ipt_v4, t->nat, err, errlen) ||
+	    ipt_jumps_in(&ipt_v4, &b, IPT_FWD | in | IPT_NAT, err, errlen) ||
+	    (stale && ipt_down_fam(&ipt_v4, &b, stale, err, errlen)))
 		goto undo;
 	/* and what an earlier up put in that this one does not want (say
 	 * --ipv6 then --ipv6-routed) goes */
-	if (filter6) {
-		if (ipt_restore(&ipt_v6, filter6, err, errlen) ||
-		    (nat6 && ipt_restore(&ipt_v6, nat6, err, errlen)) ||
-		    ipt_jumps_in(&ipt_v6, &b, nat6 != NULL, err, errlen) ||
-		    (!nat6 && ipt_down_fam(&ipt_v6, &b, IPT_NAT, err, errlen)))
+	if (t->filter6) {
+		unsigned nat = t->nat6 ? IPT_NAT : 0;
+
+		if (ipt_restore(&ipt_v6, t->filter6, err, errlen) ||
+		    (nat && ipt_restore(&ipt_v6, t->nat6, err, errlen)) ||
+		    ipt_jumps_in(&ipt_v6, &b, IPT_FWD | in | nat, err,
+				 errlen) ||
+		    ((stale | (IPT_NAT & ~nat)) &&
+		     ipt_down_fam(&ipt_v6, &b, stale | (IPT_NAT & ~nat), err,
+				  errlen)))
 			goto undo;
-	} else if (ipt_down_fam(&ipt_v6, &b, 0, err, errlen)) {
+	} else if (ipt_down_fam(&ipt_v6, &b, IPT_ALL, err, errlen)) {
 		goto undo;
 	}
 	return 0;
 undo:
 	ipt_down(bridge, ignored, sizeof(ignored));
 	return -1;
+}
+
+/**
+ * ipt_list() - a chain's rules as iptables -S prints them
+ * @v6:		ip6tables
+ * @table:	"filter" or "nat"
+ * @chain:	the chain
+ * @out:	its "-A CHAIN ..." lines (and its "-N CHAIN" line)
+ * @len:	size of @out
+ *
+ * Return: 0, or -1 if the chain is not there
+ */
+int ipt_list(bool v6, const char *table, const char *chain, char *out,
+	     size_t len)
+{
+	const char *argv[] = { v6 ? "ip6tables" : "iptables", "-w", IPT_WAIT,
+			       "-t", table, "-S", chain, NULL };
+
+	return ipt_capture(argv, out, len) ? -1 : 0;
+}
+
+/**
+ * ipt_has_jump() - whether a built-in chain jumps to ours
+ * @v6:		ip6tables
+ * @table:	"filter" or "nat"
+ * @from:	"INPUT", "FORWARD" or "POSTROUTING"
+ * @to:		our chain
+ *
+ * Return: true if it does
+ */
+bool ipt_has_jump(bool v6, const char *table, const char *from,
+		  const char *to)
+{
+	struct ipt_jump j = { table, from, to };
+	char ignored[256];
+
+	return !ipt_jump(v6 ? &ipt_v6 : &ipt_v4, &j, "-C", ignored,
+			 sizeof(ignored));
 }

@@ -13,31 +13,62 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "listener.h"
 #include "priv.h"
 
-/**
- * netexec_run() - bind, drop, exec; returns only on failure
- * @a:		parsed exec arguments
- * @err:	one-line message on failure
- * @errlen:	size of @err
- *
- * Return: -1 with @err set (on success, execvp() does not return)
- */
-int netexec_run(const struct args *a, char *err, size_t errlen)
+/* @path names an executable regular file (as root: any x bit) */
+static bool netexec_runnable(const char *path)
 {
-	const struct valid_publish *p = &a->publish[0];
+	struct stat st;
+
+	return !stat(path, &st) && S_ISREG(st.st_mode) && !access(path, X_OK);
+}
+
+/*
+ * PROGRAM as execvp() would find it, looked up while we can still read
+ * every directory: after the drop, a PATH entry that user cannot search
+ * would turn "not found" into "Permission denied". Return: 0, or -1
+ */
+static int netexec_which(const char *prog, char *out, size_t len)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	int n;
+
+	if (strchr(prog, '/')) {
+		n = snprintf(out, len, "%s", prog);
+		return n > 0 && (size_t)n < len && netexec_runnable(out) ? 0
+									 : -1;
+	}
+	if (!path || !*path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+		       "/sbin:/bin";
+	for (p = path; *p; p = *end ? end + 1 : end) {
+		end = strchr(p, ':');
+		if (!end)
+			end = p + strlen(p);
+		/* an empty entry is the current directory, as in execvp() */
+		n = snprintf(out, len, "%.*s%s%s", (int)(end - p), p,
+			     end > p ? "/" : "./", prog);
+		if (n > 0 && (size_t)n < len && netexec_runnable(out))
+			return 0;
+	}
+	return -1;
+}
+
+/* Bind every port of @p, each moved to fd 4 + i, inherited and blocking */
+static int netexec_bind(const struct valid_publish *p, char *err,
+			size_t errlen)
+{
 	unsigned n = (unsigned)(p->port_last - p->port) + 1, i;
-	struct priv_user user = { 0 };
 	int *fds, fd, fl;
 
-	if (priv_lookup_user(a->user, &user, err, errlen))
-		return -1;
 	/* n sockets, each moved above fd 4 + n: more than a soft limit of
 	 * 1024 allows for a large range (if this fails, a bind that runs out
 	 * of fds says so) */
@@ -72,9 +103,38 @@ int netexec_run(const struct args *a, char *err, size_t errlen)
 		close(fds[i]);
 	}
 	free(fds);
-	if (priv_drop(&user, err, errlen))
-		return -1;
-	execvp(a->prog[0], a->prog);
-	snprintf(err, errlen, "exec %s: %s", a->prog[0], strerror(errno));
+	return 0;
+}
+
+/**
+ * netexec_run() - bind, drop, exec; returns only on failure
+ * @a:		parsed exec arguments
+ * @err:	one-line message on failure, naming the PROTO:HOSTIP:PORT
+ * @errlen:	size of @err
+ *
+ * Return: -2 with @err set if nothing was done (no such user or
+ * program), -1 with @err set otherwise (on success, execv() does not
+ * return)
+ */
+int netexec_run(const struct args *a, char *err, size_t errlen)
+{
+	struct priv_user user = { 0 };
+	char why[512], prog[4096];
+
+	if (priv_lookup_user(a->user, &user, why, sizeof(why)))
+		return snprintf(err, errlen, "exec %s: %s", a->spec, why), -2;
+	if (netexec_which(a->prog[0], prog, sizeof(prog)))
+		return snprintf(err, errlen, "exec %s: %s: %s", a->spec,
+				a->prog[0],
+				strchr(a->prog[0], '/')
+					? "no such executable file"
+					: "not found on PATH"),
+		       -2;
+	if (netexec_bind(&a->publish[0], why, sizeof(why)) ||
+	    priv_drop(&user, why, sizeof(why)))
+		return snprintf(err, errlen, "exec %s: %s", a->spec, why), -1;
+	execv(prog, a->prog);
+	snprintf(err, errlen, "exec %s: %s: %s (as user %s)", a->spec, prog,
+		 strerror(errno), a->user);
 	return -1;
 }

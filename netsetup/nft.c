@@ -4,8 +4,8 @@
  *
  * Our rules live in one table, replaced in one transaction (the text from
  * rules.c), so `up` is atomic and idempotent. An accept in our table cannot
- * override a drop in another table on the same hook: nft_drop_policies()
- * finds such base chains so `check` can warn.
+ * override a drop in another table on the same hook: hostfw.c reads the
+ * ruleset (nft_list()) to find such chains before up changes anything.
  */
 #include "nft.h"
 
@@ -52,76 +52,25 @@ int nft_apply(const char *text, bool dry_run, char *err, size_t errlen)
 }
 
 /**
- * nft_ruleset() - the whole ruleset as nft prints it
+ * nft_list() - what a "list ..." command prints, without counters'
+ * numbers or sets' elements (what hostfw.c reads)
+ * @cmd:	the command, e.g. "list chains"
  *
  * Return: malloc'd text (caller frees), or NULL
  */
-char *nft_ruleset(void)
+char *nft_list(const char *cmd)
 {
 	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
 	char *out = NULL;
 
 	if (!ctx)
 		return NULL;
+	nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_STATELESS |
+					      NFT_CTX_OUTPUT_TERSE);
 	nft_ctx_buffer_output(ctx);
 	nft_ctx_buffer_error(ctx);
-	if (!nft_run_cmd_from_buffer(ctx, "list ruleset"))
+	if (!nft_run_cmd_from_buffer(ctx, cmd))
 		out = strdup(nft_ctx_get_output_buffer(ctx));
 	nft_ctx_free(ctx);
 	return out;
-}
-
-/**
- * nft_drop_policies() - base chains on input/forward with policy drop
- * @ruleset:	text of "list ruleset"
- * @skip_iptables: leave out iptables' own tables (ip/ip6 filter), whose
- *		chains the iptables backend jumps from
- * @out:	one line per chain found: "table ip filter chain FORWARD"
- * @len:	size of @out
- *
- * Return: number of such chains outside our own table
- */
-size_t nft_drop_policies(const char *ruleset, bool skip_iptables, char *out,
-			 size_t len)
-{
-	char table[96] = "", chain[96] = "", line[512];
-	const char *p = ruleset;
-	size_t found = 0, off = 0;
-
-	if (len)
-		out[0] = '\0';
-	while (p && *p) {
-		size_t n = strcspn(p, "\n");
-
-		snprintf(line, sizeof(line), "%.*s", (int)n, p);
-		p += n + (p[n] == '\n');
-		if (sscanf(line, " table %95[^{]", table) == 1) {
-			n = strlen(table);
-			while (n && table[n - 1] == ' ')
-				table[--n] = '\0';
-			continue;
-		}
-		if (sscanf(line, " chain %95s {", chain) == 1)
-			continue;
-		if ((!strstr(line, "hook input") &&
-		     !strstr(line, "hook forward")) ||
-		    !strstr(line, "policy drop"))
-			continue;
-		if (!strcmp(table, "ip strait") || !strcmp(table, "inet strait"))
-			continue;
-		if (skip_iptables && (!strcmp(table, "ip filter") ||
-				      !strcmp(table, "ip6 filter")))
-			continue;
-		found++;
-		if (off < len) {
-			int k = snprintf(out + off, len - off,
-					 "table %s chain %s\n", table, chain);
-
-			if (k > 0)
-				off += (size_t)k;
-			if (off > len)
-				off = len;
-		}
-	}
-	return found;
 }

@@ -6,8 +6,6 @@
 #include <stddef.h>
 
 int nft_apply(const char *text, bool dry_run, char *err, size_t errlen);
-char *nft_ruleset(void);
-size_t nft_drop_policies(const char *ruleset, bool skip_iptables, char *out,
-			 size_t len);
+char *nft_list(const char *cmd);
 
 #endif

@@ -25,6 +25,8 @@
 
 /* "65535-65535" and its terminator */
 #define RULES_PORTS_LEN 12
+/* One rule: two interface names, or an IPv6 address, and the words */
+#define RULES_LINE 160
 
 struct rules_buf {
 	char *p;
@@ -98,22 +100,62 @@ static const char *rules_ports(const struct valid_publish *p, char sep,
 	return buf;
 }
 
-static void rules_nft_input(struct rules_buf *b, const struct rules_in *in)
+/**
+ * rules_nft_accept() - a publish's input accept, as nft lists it
+ * @p:		published address and ports
+ * @buf:	output, e.g. "ip daddr 192.0.2.1 tcp dport 80 ct state
+ *		established,new accept" (the whole connection, not just its
+ *		first packet: on a host whose input policy is drop with no
+ *		accept of established traffic, that alone would not serve it)
+ * @len:	size of @buf
+ *
+ * Return: 0, or -1 if @buf is too small
+ */
+int rules_nft_accept(const struct valid_publish *p, char *buf, size_t len)
 {
 	char ip[INET6_ADDRSTRLEN], port[RULES_PORTS_LEN];
+	int n;
+
+	if (addr_format_ip(&p->ip, ip, sizeof(ip)))
+		return -1;
+	n = snprintf(buf, len,
+		     "%s daddr %s %s dport %s ct state established,new accept",
+		     p->ip.family == AF_INET ? "ip" : "ip6", ip,
+		     rules_proto(p->ipproto), rules_ports(p, '-', port));
+	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}
+
+/**
+ * rules_nft_fwd() - a forward accept of the bridge's, as nft lists it
+ * @in_if:	the interface the packet arrives on
+ * @out_if:	the one it leaves by
+ * @replies:	only replies (the outside into the bridge)
+ * @buf:	output
+ * @len:	size of @buf
+ *
+ * Return: 0, or -1 if @buf is too small
+ */
+int rules_nft_fwd(const char *in_if, const char *out_if, bool replies,
+		  char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "iifname \"%s\" oifname \"%s\" %saccept",
+			 in_if, out_if,
+			 replies ? "ct state established,related " : "");
+
+	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}
+
+static void rules_nft_input(struct rules_buf *b, const struct rules_in *in)
+{
+	char rule[RULES_LINE];
 	size_t i;
 
 	rules_add(b, "\tchain input {\n\t\ttype filter hook input priority "
 		     "filter; policy accept;\n");
 	for (i = 0; i < in->npublish; i++) {
-		const struct valid_publish *p = &in->publish[i];
-
-		if (addr_format_ip(&p->ip, ip, sizeof(ip)))
+		if (rules_nft_accept(&in->publish[i], rule, sizeof(rule)))
 			b->over = true;
-		rules_add(b, "\t\t%s daddr %s %s dport %s ct state new "
-			     "accept\n",
-			  p->ip.family == AF_INET ? "ip" : "ip6", ip,
-			  rules_proto(p->ipproto), rules_ports(p, '-', port));
+		rules_add(b, "\t\t%s\n", rule);
 	}
 	rules_add(b, "\t}\n");
 }
@@ -135,6 +177,7 @@ int rules_nft_up(const struct rules_in *in, char *buf, size_t len)
 	struct rules_buf b = { buf, len, 0, false };
 	const char *br = in->bridge, *up = in->uplink;
 	char net[INET6_ADDRSTRLEN + 8], net6[INET6_ADDRSTRLEN + 8];
+	char rule[RULES_LINE];
 	struct rules_names nm;
 
 	if (valid_format_cidr(in->subnet, net, sizeof(net)) ||
@@ -156,14 +199,16 @@ int rules_nft_up(const struct rules_in *in, char *buf, size_t len)
 	rules_add(&b, "\t}\n");
 	rules_add(&b, "\tchain forward {\n\t\ttype filter hook forward "
 		      "priority filter; policy accept;\n");
-	rules_add(&b, "\t\tiifname \"%s\" oifname \"%s\" ct state "
-		      "established,related accept\n",
-		  up, br);
-	rules_add(&b, "\t\tiifname \"%s\" oifname \"%s\" accept\n", br, up);
-	rules_add(&b, "\t\tiifname \"%s\" oifname \"%s\" accept\n", br, br);
+	rules_nft_fwd(up, br, true, rule, sizeof(rule));
+	rules_add(&b, "\t\t%s\n", rule);
+	rules_nft_fwd(br, up, false, rule, sizeof(rule));
+	rules_add(&b, "\t\t%s\n", rule);
+	rules_nft_fwd(br, br, false, rule, sizeof(rule));
+	rules_add(&b, "\t\t%s\n", rule);
 	rules_add(&b, "\t\toifname \"%s\" drop\n", br);
 	rules_add(&b, "\t\tiifname \"%s\" drop\n\t}\n", br);
-	rules_nft_input(&b, in);
+	if (!in->no_input)
+		rules_nft_input(&b, in);
 	rules_add(&b, "}\n");
 	return rules_done(&b);
 }
@@ -216,7 +261,9 @@ int rules_ipt_filter(const struct rules_in *in, int family, char *buf,
 	size_t i;
 
 	rules_names(br, &nm);
-	rules_add(&b, "*filter\n:%s - [0:0]\n:%s - [0:0]\n", nm.fwd, nm.in);
+	rules_add(&b, "*filter\n:%s - [0:0]\n", nm.fwd);
+	if (!in->no_input)
+		rules_add(&b, ":%s - [0:0]\n", nm.in);
 	rules_add(&b, "-A %s -i %s -o %s -m conntrack --ctstate "
 		      "RELATED,ESTABLISHED -j ACCEPT\n",
 		  nm.fwd, up, br);
@@ -224,7 +271,7 @@ int rules_ipt_filter(const struct rules_in *in, int family, char *buf,
 	rules_add(&b, "-A %s -i %s -o %s -j ACCEPT\n", nm.fwd, br, br);
 	rules_add(&b, "-A %s -o %s -j DROP\n", nm.fwd, br);
 	rules_add(&b, "-A %s -i %s -j DROP\n", nm.fwd, br);
-	for (i = 0; i < in->npublish; i++) {
+	for (i = 0; i < in->npublish && !in->no_input; i++) {
 		const struct valid_publish *p = &in->publish[i];
 		const char *pr = rules_proto(p->ipproto);
 
@@ -233,7 +280,7 @@ int rules_ipt_filter(const struct rules_in *in, int family, char *buf,
 		if (addr_format_ip(&p->ip, ip, sizeof(ip)))
 			return -1;
 		rules_add(&b, "-A %s -d %s/%u -p %s -m conntrack --ctstate "
-			      "NEW -m %s --dport %s -j ACCEPT\n",
+			      "NEW,ESTABLISHED -m %s --dport %s -j ACCEPT\n",
 			  nm.in, ip, family == AF_INET ? 32U : 128U, pr, pr,
 			  rules_ports(p, ':', port));
 	}

@@ -33,18 +33,22 @@ struct rules_names {
  * @publish:	published host addresses and ports
  * @npublish:	how many
  * @ipv6:	filter IPv6 too (nft: an inet table)
+ * @no_input:	no input rules at all (the admin filters input)
  */
 struct rules_in {
 	const char *bridge, *uplink;
 	const struct valid_cidr *subnet, *subnet6;
 	const struct valid_publish *publish;
 	size_t npublish;
-	bool ipv6;
+	bool ipv6, no_input;
 };
 
 void rules_names(const char *bridge, struct rules_names *n);
 int rules_nft_up(const struct rules_in *in, char *buf, size_t len);
 int rules_nft_down(const char *bridge, char *buf, size_t len);
+int rules_nft_accept(const struct valid_publish *p, char *buf, size_t len);
+int rules_nft_fwd(const char *in_if, const char *out_if, bool replies,
+		  char *buf, size_t len);
 int rules_ipt_filter(const struct rules_in *in, int family, char *buf,
 		     size_t len);
 int rules_ipt_nat(const struct rules_in *in, int family, char *buf,

@@ -8,22 +8,14 @@
  * can walk to conf/all (which would turn on forwarding everywhere) or
  * anywhere else. We never write "all" or "default".
  *
- * The values found before `up` are kept in a state file named after the
- * network namespace (its inode) and the bridge, so two namespaces with the
- * same bridge name never share one, and `down` puts them back. Bridges
- * set up side by side share the uplink's switches: a value another
- * bridge's file holds is the one found before the first of them, and only
- * the last one down puts it back (sysctl_state_peers()).
+ * The values found before `up` are kept in the bridge's state file
+ * (state.c), one sysctl_item_parse() line each.
  */
 #include "sysctl.h"
 
 #include <errno.h>
-#include <dirent.h>
 #include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "valid.h"
@@ -150,144 +142,43 @@ int sysctl_write(const struct sysctl_item *it, const char *val)
 }
 
 /**
- * sysctl_state_path() - DIR/netsetup-NETNS-BRIDGE.state
- * @dir:	state directory
- * @bridge:	validated bridge name
- * @buf:	output
- * @len:	size of @buf
- *
- * Return: 0, or -1 if the namespace cannot be identified or @buf is short
- */
-int sysctl_state_path(const char *dir, const char *bridge, char *buf,
-		      size_t len)
-{
-	struct stat st;
-	int n;
-
-	if (stat("/proc/self/ns/net", &st))
-		return -1;
-	n = snprintf(buf, len, "%s/netsetup-%lu-%s.state", dir,
-		     (unsigned long)st.st_ino, bridge);
-	return (n < 0 || (size_t)n >= len) ? -1 : 0;
-}
-
-/**
- * sysctl_state_parse() - one line "ipv4 eth0 forwarding 0"
- * @line:	text, newline optional
+ * sysctl_item_parse() - exactly "FAMILY IFNAME KEY VALUE", single spaces
+ * @s:		text (not NUL-terminated)
+ * @n:		its length
  * @it:		result (pointers to static strings)
  *
- * A state file is ours, but it is still input: every field is checked as
- * strictly as the command line.
+ * Saved values are input too: every field is checked as strictly as the
+ * command line, and the value must be canonical decimal digits.
  *
- * Return: 0, or -1 if the line is not exactly valid
+ * Return: 0, or -1 if the text is not exactly valid
  */
-int sysctl_state_parse(const char *line, struct sysctl_item *it)
+int sysctl_item_parse(const char *s, size_t n, struct sysctl_item *it)
 {
-	char fam[8], ifn[32], key[32], val[32], err[128];
+	char f[4][32], err[128];
+	size_t i, k = 0, len;
 
 	memset(it, 0, sizeof(*it));
-	if (sscanf(line, "%7s %31s %31s %31s", fam, ifn, key, val) != 4)
+	for (i = 0; i < 4; i++) {
+		len = 0;
+		while (k < n && s[k] != ' ' && len < sizeof(f[i]) - 1)
+			f[i][len++] = s[k++];
+		f[i][len] = '\0';
+		if (!len || (i < 3 && (k >= n || s[k++] != ' ')))
+			return -1;
+	}
+	if (k != n)
 		return -1;
-	it->fam = sysctl_fam(fam);
-	it->key = sysctl_key(key);
-	if (!it->fam || !it->key || valid_ifname(ifn, err, sizeof(err)) ||
-	    strlen(val) >= SYSCTL_VALLEN || !*val ||
-	    strspn(val, "0123456789") != strlen(val))
+	it->fam = sysctl_fam(f[0]);
+	it->key = sysctl_key(f[2]);
+	len = strlen(f[3]);
+	if (!it->fam || !it->key || valid_ifname(f[1], err, sizeof(err)) ||
+	    len >= SYSCTL_VALLEN || strspn(f[3], "0123456789") != len ||
+	    (f[3][0] == '0' && len > 1))
 		return -1;
 	/* both lengths were checked above */
-	memcpy(it->ifname, ifn, strlen(ifn) + 1);
-	memcpy(it->val, val, strlen(val) + 1);
+	memcpy(it->ifname, f[1], strlen(f[1]) + 1);
+	memcpy(it->val, f[3], len + 1);
 	return 0;
-}
-
-/**
- * sysctl_state_save() - write the values found, atomically (tmp + rename)
- * @path:	state file
- * @it:		items with the values found
- * @n:		how many
- * @err:	one-line message on failure
- * @errlen:	size of @err
- *
- * Return: 0, or -1 with @err set
- */
-int sysctl_state_save(const char *path, const struct sysctl_item *it,
-		      size_t n, char *err, size_t errlen)
-{
-	char tmp[4200], *slash;
-	size_t i;
-	FILE *f;
-	int fd;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return snprintf(err, errlen, "state path too long"), -1;
-	slash = strrchr(tmp, '/');
-	if (slash) {
-		*slash = '\0';
-		mkdir(tmp, 0700);
-		*slash = '/';
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
-	f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (!f) {
-		snprintf(err, errlen, "save state %s: %s", tmp,
-			 strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	for (i = 0; i < n; i++)
-		fprintf(f, "%s %s %s %s\n", it[i].fam, it[i].ifname,
-			it[i].key, it[i].val);
-	if (fflush(f) || fsync(fileno(f)) || fclose(f) ||
-	    rename(tmp, path)) {
-		snprintf(err, errlen, "save state %s: %s", path,
-			 strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-}
-
-/**
- * sysctl_state_load() - read a state file
- * @path:	state file
- * @it:		output
- * @max:	room in @it
- * @n:		items read
- * @err:	one-line message on failure
- * @errlen:	size of @err
- *
- * Return: 1 if loaded, 0 if there is no state file, -1 with @err set
- */
-int sysctl_state_load(const char *path, struct sysctl_item *it, size_t max,
-		      size_t *n, char *err, size_t errlen)
-{
-	char line[128];
-	FILE *f;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-
-	*n = 0;
-	if (fd < 0 && errno == ENOENT)
-		return 0;
-	f = fd >= 0 ? fdopen(fd, "r") : NULL;
-	if (!f) {
-		snprintf(err, errlen, "read state %s: %s", path,
-			 strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		if (*n == max || sysctl_state_parse(line, &it[*n])) {
-			fclose(f);
-			return snprintf(err, errlen, "bad state file %s", path),
-			       -1;
-		}
-		(*n)++;
-	}
-	fclose(f);
-	return 1;
 }
 
 /**
@@ -321,75 +212,4 @@ const struct sysctl_item *sysctl_find(const struct sysctl_item *it, size_t n,
 			return &it[i];
 	}
 	return NULL;
-}
-
-/**
- * sysctl_state_peers() - what the other bridges' state files of this
- * network namespace hold
- * @dir:	state directory
- * @bridge:	our bridge (its file is left out)
- * @it:		output: each sysctl once, with its value from before the first up
- * @max:	room in @it
- * @n:		entries filled
- * @err:	one-line message on failure
- * @errlen:	size of @err
- *
- * Return: 0, or -1 with @err set if a file is bad or there are too many
- */
-int sysctl_state_peers(const char *dir, const char *bridge,
-		       struct sysctl_item *it, size_t max, size_t *n, char *err,
-		       size_t errlen)
-{
-	struct sysctl_item one[SYSCTL_MAX_ITEMS];
-	char mine[4096], path[4096];
-	const char *base;
-	struct dirent *de;
-	size_t k, i, plen;
-	DIR *d;
-	int rc = 0;
-
-	*n = 0;
-	if (sysctl_state_path(dir, bridge, mine, sizeof(mine)))
-		return snprintf(err, errlen, "cannot name the state file"), -1;
-	/* ours is "netsetup-NETNS-BRIDGE.state": peers share its prefix */
-	base = strrchr(mine, '/') ? strrchr(mine, '/') + 1 : mine;
-	plen = strlen(base) - strlen(bridge) - strlen(".state");
-	d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? 0
-				       : (snprintf(err, errlen, "read %s: %s",
-						   dir, strerror(errno)),
-					  -1);
-	while (!rc && (de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-
-		if (strncmp(de->d_name, base, plen) ||
-		    len < 6 || strcmp(de->d_name + len - 6, ".state") ||
-		    !strcmp(de->d_name, base))
-			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
-		    (int)sizeof(path)) {
-			snprintf(err, errlen, "state path too long");
-			rc = -1;
-			break;
-		}
-		if (sysctl_state_load(path, one, SYSCTL_MAX_ITEMS, &k, err,
-				      errlen) < 0) {
-			rc = -1;
-			break;
-		}
-		for (i = 0; i < k && !rc; i++) {
-			if (sysctl_find(it, *n, &one[i]))
-				continue;
-			if (*n == max) {
-				snprintf(err, errlen, "too many state files in "
-					 "%s", dir);
-				rc = -1;
-			} else {
-				it[(*n)++] = one[i];
-			}
-		}
-	}
-	closedir(d);
-	return rc;
 }

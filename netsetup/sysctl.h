@@ -25,18 +25,9 @@ struct sysctl_item {
 int sysctl_read(const struct sysctl_item *it, char *val, size_t len);
 int sysctl_write(const struct sysctl_item *it, const char *val);
 bool sysctl_exists(const struct sysctl_item *it);
-int sysctl_state_path(const char *dir, const char *bridge, char *buf,
-		      size_t len);
-int sysctl_state_save(const char *path, const struct sysctl_item *it,
-		      size_t n, char *err, size_t errlen);
-int sysctl_state_load(const char *path, struct sysctl_item *it, size_t max,
-		      size_t *n, char *err, size_t errlen);
-int sysctl_state_parse(const char *line, struct sysctl_item *it);
+int sysctl_item_parse(const char *s, size_t n, struct sysctl_item *it);
 bool sysctl_same(const struct sysctl_item *x, const struct sysctl_item *y);
 const struct sysctl_item *sysctl_find(const struct sysctl_item *it, size_t n,
 				      const struct sysctl_item *x);
-int sysctl_state_peers(const char *dir, const char *bridge,
-		       struct sysctl_item *it, size_t max, size_t *n, char *err,
-		       size_t errlen);
 
 #endif

@@ -173,8 +173,16 @@ int valid_format_cidr(const struct valid_cidr *c, char *buf, size_t len)
 	return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }
 
-/* "N" or "FIRST-LAST": decimal, no leading zero, FIRST <= LAST */
-static int valid_ports(const char *s, uint16_t *first, uint16_t *last)
+/**
+ * valid_ports() - "N" or "FIRST-LAST": decimal, no leading zero,
+ * FIRST <= LAST
+ * @s:		text
+ * @first:	the port, or the range's first
+ * @last:	the range's last, or 0 for one port
+ *
+ * Return: 0, or -1 if not exactly that
+ */
+int valid_ports(const char *s, uint16_t *first, uint16_t *last)
 {
 	const char *dash = strchr(s, '-');
 	char lo[6];
@@ -252,4 +260,29 @@ bad:
 		 "or :FIRST-LAST (IPv6 in brackets), canonical address, ports "
 		 "1-65535", s);
 	return -1;
+}
+
+/**
+ * valid_format_publish() - "tcp:192.0.2.10:8080", "udp:[2001:db8::1]:53" or
+ * "tcp:192.0.2.10:8080-8082": what valid_publish() reads back
+ * @p:		published address and ports
+ * @buf:	output
+ * @len:	size of @buf
+ *
+ * Return: 0, or -1 if @buf is too small
+ */
+int valid_format_publish(const struct valid_publish *p, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN], last[8] = "";
+	bool v6 = p->ip.family == AF_INET6;
+	int n;
+
+	if (addr_format_ip(&p->ip, a, sizeof(a)))
+		return -1;
+	if (p->port_last > p->port)
+		snprintf(last, sizeof(last), "-%u", (unsigned)p->port_last);
+	n = snprintf(buf, len, "%s:%s%s%s:%u%s",
+		     p->ipproto == IPPROTO_UDP ? "udp" : "tcp", v6 ? "[" : "",
+		     a, v6 ? "]" : "", (unsigned)p->port, last);
+	return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }

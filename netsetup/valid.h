@@ -8,6 +8,9 @@
 
 #include "addr.h"
 
+/* "udp:[" an IPv6 address "]:65535-65535" and a NUL */
+#define VALID_PUBLISH_STRLEN (INET6_ADDRSTRLEN + 20)
+
 /**
  * struct valid_cidr - a network: address with no host bits, and its length
  * @net:	network address
@@ -34,8 +37,11 @@ struct valid_publish {
 int valid_ifname(const char *name, char *err, size_t errlen);
 int valid_ifname_exists(const char *name, char *err, size_t errlen);
 int valid_cidr(const char *s, struct valid_cidr *c, char *err, size_t errlen);
+int valid_ports(const char *s, uint16_t *first, uint16_t *last);
 int valid_publish(const char *s, struct valid_publish *p, char *err,
 		  size_t errlen);
 int valid_format_cidr(const struct valid_cidr *c, char *buf, size_t len);
+int valid_format_publish(const struct valid_publish *p, char *buf,
+			 size_t len);
 
 #endif

@@ -20,7 +20,7 @@ static struct rules_in spec_in(void)
 {
 	char err[128];
 	struct rules_in in = { "docker0", "eth0", &subnet, NULL,
-			       pub,	  1,	  false };
+			       pub,	  1,	  false,   false };
 
 	assert_int_equal(valid_cidr("172.17.0.0/16", &subnet, err, sizeof(err)),
 			 0);
@@ -66,7 +66,8 @@ static void test_nft_spec(void **state)
 		"\t}\n"
 		"\tchain input {\n"
 		"\t\ttype filter hook input priority filter; policy accept;\n"
-		"\t\tip daddr 192.0.2.11 tcp dport 8000 ct state new accept\n"
+		"\t\tip daddr 192.0.2.11 tcp dport 8000 ct state "
+		"established,new accept\n"
 		"\t}\n"
 		"}\n";
 	struct rules_in in = spec_in();
@@ -87,7 +88,7 @@ static void test_nft_inet(void **state)
 	assert_int_equal(rules_nft_up(&in, buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "table inet strait-docker0 {\n"));
 	assert_non_null(strstr(buf, "\t\tip6 daddr 2001:db8::1 udp dport 53 "
-				    "ct state new accept\n"));
+				    "ct state established,new accept\n"));
 	in.npublish = 1;
 	in.ipv6 = true;
 	assert_int_equal(rules_nft_up(&in, buf, sizeof(buf)), 0);
@@ -124,7 +125,7 @@ static void test_ipt_spec(void **state)
 	const char *filter =
 		IPT_FILTER_HEAD
 		"-A STRAIT-IN-docker0 -d 192.0.2.11/32 -p tcp -m conntrack "
-		"--ctstate NEW -m tcp --dport 8000 -j ACCEPT\n"
+		"--ctstate NEW,ESTABLISHED -m tcp --dport 8000 -j ACCEPT\n"
 		"COMMIT\n";
 	const char *nat = "*nat\n"
 			  ":STRAIT-POST-docker0 - [0:0]\n"
@@ -185,7 +186,7 @@ static void test_ipt_ipv6(void **state)
 	const char *filter6 =
 		IPT_FILTER_HEAD
 		"-A STRAIT-IN-docker0 -d 2001:db8::1/128 -p udp -m conntrack "
-		"--ctstate NEW -m udp --dport 53 -j ACCEPT\n"
+		"--ctstate NEW,ESTABLISHED -m udp --dport 53 -j ACCEPT\n"
 		"COMMIT\n";
 	struct rules_in in = spec_in_v6();
 	char buf[4096];
@@ -212,11 +213,41 @@ static void test_port_range(void **state)
 			 0);
 	assert_int_equal(rules_nft_up(&in, buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "\t\tip daddr 192.0.2.11 udp dport "
-				    "10000-10999 ct state new accept\n"));
+				    "10000-10999 ct state established,new "
+				    "accept\n"));
 	assert_int_equal(rules_ipt_filter(&in, AF_INET, buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "-A STRAIT-IN-docker0 -d 192.0.2.11/32 -p "
-				    "udp -m conntrack --ctstate NEW -m udp "
+				    "udp -m conntrack --ctstate "
+				    "NEW,ESTABLISHED -m udp "
 				    "--dport 10000:10999 -j ACCEPT\n"));
+}
+
+/* --no-input-rules: the admin filters input; forward and nat as ever */
+static void test_no_input(void **state)
+{
+	struct rules_in in = spec_in_v6();
+	char buf[4096];
+
+	(void)state;
+	in.no_input = true;
+	assert_int_equal(rules_nft_up(&in, buf, sizeof(buf)), 0);
+	assert_null(strstr(buf, "chain input"));
+	assert_null(strstr(buf, "dport"));
+	assert_non_null(strstr(buf, "\t\tiifname \"docker0\" drop\n\t}\n}\n"));
+	assert_int_equal(rules_ipt_filter(&in, AF_INET, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "*filter\n:STRAIT-FWD-docker0 - [0:0]\n"
+				 "-A STRAIT-FWD-docker0 -i eth0 -o docker0 -m "
+				 "conntrack --ctstate RELATED,ESTABLISHED -j "
+				 "ACCEPT\n"
+				 "-A STRAIT-FWD-docker0 -i docker0 -o eth0 -j "
+				 "ACCEPT\n"
+				 "-A STRAIT-FWD-docker0 -i docker0 -o docker0 "
+				 "-j ACCEPT\n"
+				 "-A STRAIT-FWD-docker0 -o docker0 -j DROP\n"
+				 "-A STRAIT-FWD-docker0 -i docker0 -j DROP\n"
+				 "COMMIT\n");
+	assert_int_equal(rules_ipt_filter(&in, AF_INET6, buf, sizeof(buf)), 0);
+	assert_null(strstr(buf, "STRAIT-IN"));
 }
 
 int main(void)
@@ -229,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_ipt_ipv6),
 		cmocka_unit_test(test_masquerade6),
 		cmocka_unit_test(test_port_range),
+		cmocka_unit_test(test_no_input),
 	};
 
 	return cmocka_run_group_tests_name("rules", tests, NULL, NULL);

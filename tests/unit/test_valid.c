@@ -142,12 +142,71 @@ static void test_publish(void **state)
 	}
 }
 
+/* What valid_publish() reads, valid_format_publish() writes back */
+static void test_publish_format(void **state)
+{
+	static const char *const same[] = {
+		"tcp:192.0.2.10:8080", "udp:[2001:db8::1]:53",
+		"tcp:192.0.2.10:8080-8082", "udp:[::]:1-65535",
+		"tcp:0.0.0.0:1",
+	};
+	struct valid_publish p;
+	char buf[VALID_PUBLISH_STRLEN], err[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		assert_int_equal(valid_publish(same[i], &p, err, sizeof(err)),
+				 0);
+		assert_int_equal(valid_format_publish(&p, buf, sizeof(buf)), 0);
+		assert_string_equal(buf, same[i]);
+	}
+	/* the longest fits the documented size, one byte less does not */
+	assert_int_equal(valid_publish("udp:[ffff:ffff:ffff:ffff:ffff:ffff:"
+				       "ffff:ffff]:65534-65535",
+				       &p, err, sizeof(err)),
+			 0);
+	assert_int_equal(valid_format_publish(&p, buf, sizeof(buf)), 0);
+	assert_int_equal(valid_format_publish(&p, buf, strlen(buf)), -1);
+}
+
+static void test_ports(void **state)
+{
+	static const struct {
+		const char *s;
+		int rc;
+		unsigned first, last;
+	} cases[] = {
+		{ "80", 0, 80, 0 },	     { "1-65535", 0, 1, 65535 },
+		{ "8080-8080", 0, 8080, 8080 }, { "0", -1, 0, 0 },
+		{ "080", -1, 0, 0 },	     { "90-80", -1, 0, 0 },
+		{ "80-", -1, 0, 0 },	     { "-80", -1, 0, 0 },
+		{ "80-090", -1, 0, 0 },      { "65536", -1, 0, 0 },
+		{ "8o", -1, 0, 0 },	     { "", -1, 0, 0 },
+		{ "80-81-82", -1, 0, 0 },
+	};
+	uint16_t first, last;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(valid_ports(cases[i].s, &first, &last),
+				 cases[i].rc);
+		if (cases[i].rc)
+			continue;
+		assert_int_equal(first, cases[i].first);
+		assert_int_equal(last, cases[i].last);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ifnames),
 		cmocka_unit_test(test_cidrs),
 		cmocka_unit_test(test_publish),
+		cmocka_unit_test(test_publish_format),
+		cmocka_unit_test(test_ports),
 	};
 
 	return cmocka_run_group_tests_name("valid", tests, NULL, NULL);
