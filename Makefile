@@ -15,6 +15,8 @@ BINDIR  ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR  ?= $(PREFIX)/share/man
 DOCDIR  ?= $(PREFIX)/share/doc/strait
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+UNITS   := $(wildcard systemd/*.service systemd/*.socket)
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
 
@@ -81,7 +83,7 @@ COMMON_SRC := common/log.c common/addr.c common/priv.c common/listener.c
 PROXY_SRC  := proxy/cfg.c proxy/ready.c proxy/tcp_relay.c \
 	proxy/udp_flow.c proxy/udp_server.c \
 	proxy/tcp_server.c proxy/proxyhdr.c proxy/isolation.c \
-	proxy/transparent.c
+	proxy/transparent.c proxy/stats.c proxy/systemd.c
 PROXY_MAIN := proxy/main.c
 NS_SRC     := netsetup/args.c netsetup/valid.c netsetup/rules.c \
 	netsetup/sysctl.c netsetup/nft.c netsetup/ipt.c netsetup/netexec.c \
@@ -96,7 +98,7 @@ NS_OBJ     := $(NS_SRC:%.c=$(O)/%.o)
 UNIT_TESTS := test_cfg test_addr test_ready test_tcp_relay test_log \
 	test_udp_flow test_valid test_rules test_args test_sysctl test_proxyhdr \
 	test_isolation test_priv test_udp_server test_transparent test_state \
-	test_hostfw test_watch
+	test_hostfw test_watch test_stats test_systemd
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
 .PHONY: all clean install install-strip man-check uninstall test test-docker demo deps unit-bins \
@@ -222,6 +224,12 @@ install: $(O)/strait-proxy $(O)/strait-netsetup
 	install -m 0644 man/strait-netsetup.8 \
 		$(DESTDIR)$(MANDIR)/man8/strait-netsetup.8
 	install -m 0644 LICENSE README.md $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)/examples
+	for u in $(UNITS); do \
+		sed -e 's|/usr/local/bin/|$(BINDIR)/|g' \
+		    -e 's|/usr/local/sbin/|$(SBINDIR)/|g' $$u \
+		    >$(DESTDIR)$(UNITDIR)/$${u#systemd/} || exit 1; done
+	install -m 0644 etc/strait/*.example $(DESTDIR)$(DOCDIR)/examples/
 
 install-strip:
 	$(MAKE) install INSTALL_STRIP=-s
@@ -234,8 +242,10 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/strait-proxy $(DESTDIR)$(SBINDIR)/strait-netsetup \
 		$(DESTDIR)$(MANDIR)/man1/strait-proxy.1 \
 		$(DESTDIR)$(MANDIR)/man8/strait-netsetup.8 \
-		$(DESTDIR)$(DOCDIR)/LICENSE $(DESTDIR)$(DOCDIR)/README.md
-	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+		$(DESTDIR)$(DOCDIR)/LICENSE $(DESTDIR)$(DOCDIR)/README.md \
+		$(UNITS:systemd/%=$(DESTDIR)$(UNITDIR)/%) \
+		$(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(wildcard etc/strait/*.example)))
+	rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 format:
 	clang-format -i common/*.[ch] proxy/*.[ch] netsetup/*.[ch] tests/unit/*.c \

@@ -21,11 +21,13 @@ const char cfg_usage[] =
 	"Usage: strait-proxy -proto tcp|udp [-host-ip IP] -host-port PORT\n"
 	"                    -container-ip IP -container-port PORT\n"
 	"                    [-use-listen-fd] [-user NAME] [-no-splice]\n"
+	"                    [-log auto|stderr|syslog]\n"
 	"                    [-log-level error|warn|info|debug]\n"
 	"                    [-udp-timeout DURATION] [-udp-max-flows N]\n"
 	"                    [-half-close-timeout DURATION]\n"
 	"                    [-connect-timeout DURATION]\n"
 	"                    [-proxy-protocol v1|v2] [-transparent]\n"
+	"       strait-proxy -stats [-json]\n"
 	"       strait-proxy -version | -help\n"
 	"\n"
 	"A drop-in for docker-proxy: dockerd --userland-proxy-path=PATH.\n"
@@ -44,7 +46,12 @@ const char cfg_usage[] =
 	"                      range, one socket per port from fd 4 on\n"
 	"  -user NAME          switch to this user once listening\n"
 	"  -no-splice          copy in user space instead of splice(2)\n"
-	"  -log-level L        error, warn, info (default) or debug\n"
+	"  -log D              where log lines go: auto (default: syslog if\n"
+	"                      stderr is /dev/null or closed, as under\n"
+	"                      dockerd, else stderr), stderr or syslog;\n"
+	"                      env " CFG_ENV_LOG "\n"
+	"  -log-level L        error, warn, info (default) or debug;\n"
+	"                      env " CFG_ENV_LOG_LEVEL "\n"
 	"  -udp-timeout D      idle time before a UDP flow ends: 90s (default),\n"
 	"                      500ms, 2m, 1h; env " CFG_ENV_UDP_TIMEOUT "\n"
 	"  -udp-max-flows N    UDP clients tracked at once (default 4096);\n"
@@ -64,13 +71,20 @@ const char cfg_usage[] =
 	"                      and port (needs CAP_NET_RAW and the routing of\n"
 	"                      strait-netsetup up --transparent); env\n"
 	"                      " CFG_ENV_TRANSPARENT "=1, or =PORTS (host ports)\n"
+	"  -stats              print the counters of every strait-proxy\n"
+	"                      running on this host (as root), and exit\n"
+	"  -json               -stats prints one JSON object\n"
 	"  -version, -v        print the version and exit\n"
 	"  -help, -h           print this help and exit\n"
 	"\n"
 	"Flags beat the environment. A variable that does not apply to -proto\n"
 	"is not read: a UDP setting on a TCP proxy, or a TCP one on UDP.\n"
 	"\n"
-	"Readiness: \"0\\n\" on fd 3 once listening, or \"1\\n<error>\".\n";
+	"Readiness: \"0\\n\" on fd 3 once listening, or \"1\\n<error>\";\n"
+	"READY=1 to $NOTIFY_SOCKET when systemd started us. Socket\n"
+	"activation: with LISTEN_PID/LISTEN_FDS, the sockets from fd 3 on\n"
+	"are served, and the ports (and -proto) come from them.\n"
+	"SIGUSR1 logs the counters.\n";
 
 enum cfg_opt {
 	OPT_PROTO,
@@ -82,6 +96,9 @@ enum cfg_opt {
 	OPT_NO_SPLICE,
 	OPT_USER,
 	OPT_LOG_LEVEL,
+	OPT_LOG,
+	OPT_STATS,
+	OPT_JSON,
 	OPT_UDP_TIMEOUT,
 	OPT_UDP_MAX_FLOWS,
 	OPT_HALF_CLOSE,
@@ -109,6 +126,9 @@ static const struct cfg_flag cfg_flags[] = {
 	{ "no-splice", OPT_NO_SPLICE, true },
 	{ "user", OPT_USER, false },
 	{ "log-level", OPT_LOG_LEVEL, false },
+	{ "log", OPT_LOG, false },
+	{ "stats", OPT_STATS, true },
+	{ "json", OPT_JSON, true },
 	{ "udp-timeout", OPT_UDP_TIMEOUT, false },
 	{ "half-close-timeout", OPT_HALF_CLOSE, false },
 	{ "udp-max-flows", OPT_UDP_MAX_FLOWS, false },
@@ -168,6 +188,40 @@ int cfg_parse_duration(const char *s, uint64_t *ms)
 		return 0;
 	}
 	return -1;
+}
+
+/**
+ * cfg_format_duration() - a duration as it is written: "90s", "2m",
+ * "500ms", "1h" (the largest unit that divides it)
+ * @buf:	output, always NUL-terminated when @len > 0
+ * @len:	size of @buf; 24 is always enough
+ * @ms:		milliseconds
+ *
+ * cfg_parse_duration() reads back what this writes.
+ *
+ * Return: bytes in @buf, without the NUL
+ */
+size_t cfg_format_duration(char *buf, size_t len, uint64_t ms)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = { { "h", 3600000 }, { "m", 60000 }, { "s", 1000 } };
+	const char *unit = "ms";
+	size_t i;
+	int n;
+
+	for (i = 0; ms && i < sizeof(units) / sizeof(units[0]); i++) {
+		if (ms % units[i].ms == 0) {
+			unit = units[i].unit;
+			ms /= units[i].ms;
+			break;
+		}
+	}
+	n = snprintf(buf, len, "%llu%s", (unsigned long long)ms, unit);
+	if (n < 0 || !len)
+		return 0;
+	return (size_t)n < len ? (size_t)n : len - 1;
 }
 
 static int cfg_set_flows(const char *what, const char *v, uint32_t *n,
@@ -393,6 +447,76 @@ int cfg_env(struct cfg *cfg, const struct cfg_environ *env, char *err,
 }
 
 /**
+ * cfg_env_log() - where log lines go and how many, from the environment
+ * @cfg:	configuration parsed from argv
+ * @log:	$STRAIT_LOG, or NULL
+ * @level:	$STRAIT_LOG_LEVEL, or NULL
+ * @err:	one-line message on failure
+ * @errlen:	size of @err
+ *
+ * Both apply to every protocol; a flag beats its variable.
+ *
+ * Return: 0, or -1 with @err set
+ */
+int cfg_env_log(struct cfg *cfg, const char *log, const char *level,
+		char *err, size_t errlen)
+{
+	if (cfg_env_use(log, cfg->log_dest_set) &&
+	    log_parse_dest(log, &cfg->log_dest))
+		return snprintf(err, errlen,
+				"invalid " CFG_ENV_LOG " \"%.64s\" (want auto, "
+				"stderr or syslog)",
+				log),
+		       -1;
+	if (cfg_env_use(level, cfg->log_level_set) &&
+	    log_parse_level(level, &cfg->log_level))
+		return snprintf(err, errlen,
+				"invalid " CFG_ENV_LOG_LEVEL " \"%.64s\" (want "
+				"error, warn, info or debug)",
+				level),
+		       -1;
+	return 0;
+}
+
+/**
+ * cfg_listen() - the ports served, once it is known whether systemd
+ * passed the sockets
+ * @cfg:	configuration parsed from argv
+ * @listen_fds:	sockets systemd passed from fd 3 on (socket activation),
+ *		0 for none
+ * @err:	one-line message on failure
+ * @errlen:	size of @err
+ *
+ * Without socket activation -host-port is required. With it, the sockets
+ * say which ports are served (main reads them): -host-port may be left
+ * out, and where it is given it must name as many ports as there are
+ * sockets. Either way -container-port names as many ports.
+ *
+ * Return: 0, or -1 with @err set (a usage error)
+ */
+int cfg_listen(struct cfg *cfg, unsigned listen_fds, char *err,
+	       size_t errlen)
+{
+	if (!listen_fds && !cfg->host_port_set)
+		return snprintf(err, errlen, "missing -host-port"), -1;
+	if (listen_fds && !cfg->host_port_set)
+		cfg->nports = listen_fds;
+	if (listen_fds && cfg->nports != listen_fds)
+		return snprintf(err, errlen,
+				"-host-port names %u ports, systemd passed %u "
+				"sockets (LISTEN_FDS)",
+				cfg->nports, listen_fds),
+		       -1;
+	if (cfg->nports != cfg->container_nports)
+		return snprintf(err, errlen,
+				"-host-port and -container-port must be ranges "
+				"of the same length (%u and %u ports)",
+				cfg->nports, cfg->container_nports),
+		       -1;
+	return 0;
+}
+
+/**
  * cfg_pp_version() - the PROXY protocol version for one host port
  * @cfg:	configuration
  * @host_port:	one of the ports served
@@ -537,6 +661,13 @@ static int cfg_set_bool(const struct cfg_flag *f, bool v, struct cfg *cfg)
 		cfg->tp = v;
 		cfg->tp_set = true;
 		break;
+	case OPT_STATS:
+		if (v && cfg->action == CFG_RUN)
+			cfg->action = CFG_STATS;
+		break;
+	case OPT_JSON:
+		cfg->json = v;
+		break;
 	case OPT_VERSION:
 		if (v && cfg->action == CFG_RUN)
 			cfg->action = CFG_VERSION;
@@ -554,6 +685,7 @@ static int cfg_set(const struct cfg_flag *f, const char *v, struct cfg *cfg,
 {
 	switch (f->opt) {
 	case OPT_PROTO:
+		cfg->proto_set = true;
 		return cfg_set_proto(v, cfg, err, errlen);
 	case OPT_HOST_IP:
 		cfg->host_ip_set = true;
@@ -561,6 +693,7 @@ static int cfg_set(const struct cfg_flag *f, const char *v, struct cfg *cfg,
 	case OPT_CONTAINER_IP:
 		return cfg_set_ip(f->name, v, &cfg->container_ip, err, errlen);
 	case OPT_HOST_PORT:
+		cfg->host_port_set = true;
 		return cfg_set_ports(f->name, v, &cfg->host_port, &cfg->nports,
 				     err, errlen);
 	case OPT_CONTAINER_PORT:
@@ -598,9 +731,19 @@ static int cfg_set(const struct cfg_flag *f, const char *v, struct cfg *cfg,
 		return cfg_set_flows("-udp-max-flows", v, &cfg->udp_max_flows,
 				     err, errlen);
 	case OPT_LOG_LEVEL:
+		cfg->log_level_set = true;
 		if (log_parse_level(v, &cfg->log_level))
 			return snprintf(err, errlen,
 					"invalid -log-level \"%s\"", v),
+			       -1;
+		return 0;
+	case OPT_LOG:
+		cfg->log_dest_set = true;
+		if (log_parse_dest(v, &cfg->log_dest))
+			return snprintf(err, errlen,
+					"invalid -log \"%s\" (want auto, "
+					"stderr or syslog)",
+					v),
 			       -1;
 		return 0;
 	default:
@@ -657,7 +800,6 @@ static int cfg_check(const struct cfg *cfg, unsigned seen, char *err,
 		enum cfg_opt opt;
 		const char *name;
 	} need[] = {
-		{ OPT_HOST_PORT, "host-port" },
 		{ OPT_CONTAINER_IP, "container-ip" },
 		{ OPT_CONTAINER_PORT, "container-port" },
 	};
@@ -671,12 +813,6 @@ static int cfg_check(const struct cfg *cfg, unsigned seen, char *err,
 	}
 	if (cfg->pp_version && cfg->proto != CFG_PROTO_TCP)
 		return snprintf(err, errlen, "-proxy-protocol is for tcp only"),
-		       -1;
-	if (cfg->nports != cfg->container_nports)
-		return snprintf(err, errlen,
-				"-host-port and -container-port must be ranges "
-				"of the same length (%u and %u ports)",
-				cfg->nports, cfg->container_nports),
 		       -1;
 	return 0;
 }

@@ -20,6 +20,7 @@ enum cfg_action {
 	CFG_RUN = 0,
 	CFG_VERSION,
 	CFG_HELP,
+	CFG_STATS,	/* print every running proxy's counters */
 };
 
 /* Port ranges STRAIT_PROXY_PROTOCOL may list */
@@ -41,6 +42,14 @@ enum cfg_action {
  * @no_splice:		copy through user space instead of splice(2)
  * @user:		user to switch to after binding, or NULL
  * @log_level:		most verbose level logged
+ * @log_level_set:	-log-level was given (it beats STRAIT_LOG_LEVEL)
+ * @log_dest:		where log lines go
+ * @log_dest_set:	-log was given (it beats STRAIT_LOG)
+ * @json:		-stats prints JSON
+ * @proto_set:		-proto was given (else a socket-activated proxy
+ *			serves the protocol of its sockets)
+ * @host_port_set:	-host-port was given (else the sockets systemd
+ *			passed say which ports are served)
  * @udp_timeout_ms:	idle timeout of a UDP flow
  * @udp_max_flows:	capacity of the UDP flow table
  * @half_close_ms:	a TCP connection one side has closed ends (reset)
@@ -75,6 +84,10 @@ struct cfg {
 	bool no_splice;
 	const char *user;
 	enum log_level log_level;
+	bool log_level_set;
+	enum log_dest log_dest;
+	bool log_dest_set, json;
+	bool proto_set, host_port_set;
 	uint64_t udp_timeout_ms;
 	uint32_t udp_max_flows;
 	uint64_t half_close_ms;
@@ -101,6 +114,8 @@ struct cfg {
 #define CFG_CONNECT_TIMEOUT_MS 10000
 #define CFG_ENV_CONNECT_TIMEOUT "STRAIT_CONNECT_TIMEOUT"
 #define CFG_ENV_TRANSPARENT "STRAIT_TRANSPARENT"
+#define CFG_ENV_LOG "STRAIT_LOG"
+#define CFG_ENV_LOG_LEVEL "STRAIT_LOG_LEVEL"
 
 /**
  * struct cfg_environ - the environment variables strait-proxy reads; NULL
@@ -116,9 +131,14 @@ int cfg_parse(int argc, const char *const argv[], struct cfg *cfg, char *err,
 	      size_t errlen);
 int cfg_env(struct cfg *cfg, const struct cfg_environ *env, char *err,
 	    size_t errlen);
+int cfg_env_log(struct cfg *cfg, const char *log, const char *level,
+		char *err, size_t errlen);
+int cfg_listen(struct cfg *cfg, unsigned listen_fds, char *err,
+	       size_t errlen);
 int cfg_pp_version(const struct cfg *cfg, uint16_t host_port);
 bool cfg_transparent(const struct cfg *cfg, uint16_t host_port);
 int cfg_parse_duration(const char *s, uint64_t *ms);
+size_t cfg_format_duration(char *buf, size_t len, uint64_t ms);
 const char *cfg_proto_name(enum cfg_proto proto);
 int cfg_ipproto(enum cfg_proto proto);
 extern const char cfg_usage[];

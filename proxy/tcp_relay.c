@@ -60,9 +60,16 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "stats.h"
+
+/* Every log line of a relay names its port's mapping and its id */
+#define tcp_relay_debug(r, fmt, ...)                                          \
+	log_tagged(NULL, LOG_LVL_DEBUG, stats_tag, (r)->opts.st,              \
+		   "conn %llu: " fmt, (r)->id, __VA_ARGS__)
 
 /* Rounds of fill+drain per wake-up before letting other connections run */
 #define TCP_RELAY_ROUNDS 8
@@ -75,6 +82,19 @@
  * an idle or chatty connection holds no buffer at all.
  */
 static char tcp_relay_scratch[TCP_RELAY_BUF];
+
+/**
+ * tcp_relay_now_ms() - the monotonic clock, for a relay's lifetime
+ *
+ * Return: milliseconds
+ */
+uint64_t tcp_relay_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 /**
  * tcp_relay_state_name() - a relay state's name, for log lines
@@ -111,17 +131,17 @@ static const char *tcp_dir_name(const struct tcp_dir *d)
 /* The only place a direction changes state */
 static void tcp_dir_to(struct tcp_dir *d, enum tcp_dir_state to)
 {
-	log_debug("conn %llu: %s %s -> %s (%llu bytes, %zu held)", d->r->id,
-		  tcp_dir_name(d), tcp_dir_state_name(d->state),
-		  tcp_dir_state_name(to), d->bytes, d->pending);
+	tcp_relay_debug(d->r, "%s %s -> %s (%llu bytes, %zu held)",
+			tcp_dir_name(d), tcp_dir_state_name(d->state),
+			tcp_dir_state_name(to), d->bytes, d->pending);
 	d->state = to;
 }
 
 /* The only place a relay changes state */
 static void tcp_relay_to(struct tcp_relay *r, enum tcp_relay_state to)
 {
-	log_debug("conn %llu: %s -> %s", r->id, tcp_relay_state_name(r->state),
-		  tcp_relay_state_name(to));
+	tcp_relay_debug(r, "%s -> %s", tcp_relay_state_name(r->state),
+			tcp_relay_state_name(to));
 	r->state = to;
 }
 
@@ -154,8 +174,8 @@ static int tcp_dir_pipe(struct tcp_dir *d)
 	if (sz < 0)
 		sz = fcntl(d->pipe[1], F_GETPIPE_SZ);
 	d->cap = sz > 0 ? (size_t)sz : 4096;
-	log_debug("conn %llu: %s splices (pipe of %zu bytes)", d->r->id,
-		  tcp_dir_name(d), d->cap);
+	tcp_relay_debug(d->r, "%s splices (pipe of %zu bytes)",
+			tcp_dir_name(d), d->cap);
 splice:
 	d->splicing = true;
 	return 0;
@@ -189,9 +209,9 @@ static ssize_t tcp_dir_fill(struct tcp_dir *d, size_t want, bool readable,
 		 * (the byte comes inline: SO_OOBINLINE); the next bulk read
 		 * splices again.
 		 */
-		log_debug("conn %llu: %s: splice stopped at urgent data, "
-			  "reading past it",
-			  d->r->id, tcp_dir_name(d));
+		tcp_relay_debug(d->r, "%s: splice stopped at urgent data, "
+				"reading past it",
+				tcp_dir_name(d));
 		d->splicing = false;	/* the pipe (and @cap) stay */
 		d->bulk = true;
 	} else {
@@ -199,6 +219,19 @@ static ssize_t tcp_dir_fill(struct tcp_dir *d, size_t want, bool readable,
 	}
 	*spliced = false;
 	return recv(d->src, tcp_relay_scratch, TCP_RELAY_BUF, 0);
+}
+
+/* @n more bytes reached @d's destination, by splice or copied */
+static void tcp_dir_count(struct tcp_dir *d, size_t n, bool spliced)
+{
+	struct stats_port *st = d->r->opts.st;
+
+	d->bytes += n;
+	if (spliced)
+		d->spliced += n;
+	stats_add(st, d == &d->r->dir[0] ? STATS_BYTES_TO_CONTAINER
+					 : STATS_BYTES_TO_CLIENT, n);
+	stats_add(st, spliced ? STATS_BYTES_SPLICED : STATS_BYTES_COPIED, n);
 }
 
 /*
@@ -215,7 +248,7 @@ static int tcp_dir_pass(struct tcp_dir *d, size_t n)
 			return -1;
 		w = 0;
 	}
-	d->bytes += (unsigned long long)w;
+	tcp_dir_count(d, (size_t)w, false);
 	if ((size_t)w == n)
 		return 0;
 	if (!d->buf)
@@ -242,9 +275,7 @@ static ssize_t tcp_dir_drain(struct tcp_dir *d)
 	if (n > 0) {
 		d->pending -= (size_t)n;
 		d->off += (size_t)n;
-		d->bytes += (unsigned long long)n;
-		if (d->splicing)
-			d->spliced += (unsigned long long)n;
+		tcp_dir_count(d, (size_t)n, d->splicing);
 		d->stalled = false;
 		if (!d->pending && !d->splicing) {
 			free(d->buf);
@@ -366,8 +397,7 @@ static void tcp_relay_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	log_debug("conn %llu: %s too long", r->id,
-		  tcp_relay_state_name(r->state));
+	tcp_relay_debug(r, "%s too long", tcp_relay_state_name(r->state));
 	if (r->state == TCP_RELAY_CONNECTING)
 		r->done(r, TCP_RELAY_REFUSED, ETIMEDOUT, r->arg);
 	else
@@ -558,6 +588,9 @@ struct tcp_relay *tcp_relay_new(struct event_base *base, int client,
 	r->fd[1] = server;
 	r->state = connecting ? TCP_RELAY_CONNECTING : TCP_RELAY_OPEN;
 	r->opts = *opts;
+	if (!r->opts.st)
+		r->opts.st = stats_discard();
+	r->start_ms = tcp_relay_now_ms();
 	r->id = id;
 	r->done = done;
 	r->arg = arg;

@@ -7,8 +7,11 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "addr.h"
+
 struct event;
 struct event_base;
+struct stats_port;
 struct tcp_relay;
 
 /* Most bytes one copying read takes; most a copying direction holds */
@@ -54,10 +57,13 @@ typedef void (*tcp_relay_done_fn)(struct tcp_relay *r, enum tcp_relay_end end,
  *		fails (ETIMEDOUT); 0: the kernel's own limit
  * @half_close_ms: once one side has closed, reset the pair after this long
  *		with no byte moving; 0: never
+ * @st:		counters of the port (bytes each way, splice or copy), and
+ *		what log lines are about; NULL: none
  */
 struct tcp_relay_opts {
 	bool copy;
 	uint64_t connect_ms, half_close_ms;
+	struct stats_port *st;
 };
 
 /**
@@ -106,6 +112,8 @@ struct tcp_dir {
  * @id:		the owner's number for this connection, for log lines
  * @transparent: the socket towards the container carries the client's
  *		address (for the owner's log lines)
+ * @start_ms:	when the relay was made (monotonic), for its lifetime
+ * @peer:	the client's address, set by the owner for its log lines
  * @done:	called once when the relay ends; it must free the relay
  * @arg:	passed to @done
  * @link:	for the owner's list of relays
@@ -119,6 +127,8 @@ struct tcp_relay {
 	struct tcp_relay_opts opts;
 	unsigned long long id;
 	bool transparent;
+	uint64_t start_ms;
+	union addr_sock peer;
 	tcp_relay_done_fn done;
 	void *arg;
 	LIST_ENTRY(tcp_relay) link;
@@ -134,5 +144,6 @@ void tcp_relay_free(struct tcp_relay *r, bool reset);
 void tcp_relay_reset(int fd);
 const char *tcp_relay_state_name(enum tcp_relay_state s);
 const char *tcp_dir_state_name(enum tcp_dir_state s);
+uint64_t tcp_relay_now_ms(void);
 
 #endif

@@ -14,6 +14,13 @@
  * took still gets served, and takes it back when fds are free again. A
  * client we cannot serve for any other reason is reset, never closed with
  * a FIN that could pass for a served, empty connection.
+ *
+ * Every client gets a number when accepted; each log line about it names
+ * the port's mapping and that number, and the last one says how it
+ * ended (FIN both ways, a reset, a timeout, an error), after how long,
+ * with how many bytes each way. A clean end is logged at debug, any other
+ * at info or warn, rate-limited. The port's counters (stats.h) count the
+ * same events.
  */
 #include "tcp_server.h"
 
@@ -25,8 +32,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cfg.h"
 #include "log.h"
 #include "proxyhdr.h"
+#include "stats.h"
 #include "transparent.h"
 
 /* Clients accepted per wake-up before other events get their turn */
@@ -36,6 +45,12 @@
 
 static struct log_ratelimit tcp_server_rl_accept = LOG_RATELIMIT_INIT(10, 1);
 static struct log_ratelimit tcp_server_rl_conn = LOG_RATELIMIT_INIT(10, 5);
+static struct log_ratelimit tcp_server_rl_end = LOG_RATELIMIT_INIT(10, 20);
+
+/* A line about connection @id of server @s */
+#define tcp_server_log(rl, s, level, id, fmt, ...)                            \
+	log_tagged(rl, level, stats_tag, (s)->opts.relay.st,                  \
+		   "conn %llu: " fmt, id, __VA_ARGS__)
 
 /* The spare fd of the process (every server of a range shares it) */
 static int tcp_server_spare = -1;
@@ -81,22 +96,87 @@ static void tcp_server_reject(int cfd)
 	close(cfd);
 }
 
-static void tcp_server_refused(struct tcp_server *s, int err, bool tp)
+/* The container did not take connection @id: refused, or timed out */
+static void tcp_server_refused(struct tcp_server *s, unsigned long long id,
+			       const union addr_sock *peer, int err, bool tp)
 {
-	char where[ADDR_STRLEN];
+	char where[ADDR_STRLEN], who[ADDR_STRLEN] = "?";
 
+	stats_inc(s->opts.relay.st,
+		  err == ETIMEDOUT ? STATS_TIMED_OUT : STATS_REFUSED);
 	addr_format_sock(&s->target.sa, where, sizeof(where));
-	log_msg_rl(&tcp_server_rl_conn, LOG_LVL_WARN, "connect %s: %s%s",
-		   where, strerror(err), tp ? " (transparent)" : "");
+	addr_format_sock(&peer->sa, who, sizeof(who));
+	tcp_server_log(&tcp_server_rl_conn, s, LOG_LVL_WARN, id,
+		       "from %s: connect %s: %s%s", who, where, strerror(err),
+		       tp ? " (transparent)" : "");
 	/* the likely cause, once: the container's answers to the client's
 	 * address are not handed back to us */
 	if (tp && !s->opts.tp->warned) {
 		s->opts.tp->warned = true;
-		log_warn("transparent mode: a connect from a client's address "
-			 "failed (%s): is the routing in place? "
-			 "strait-netsetup up --transparent installs it",
-			 strerror(err));
+		log_tagged(NULL, LOG_LVL_WARN, stats_tag, s->opts.relay.st,
+			   "transparent mode: a connect from a client's "
+			   "address failed (%s): is the routing in place? "
+			   "strait-netsetup up --transparent installs it",
+			   strerror(err));
 	}
+}
+
+/* A relay that did connect ended: count how. Return: its last line's
+ * level (a clean end is routine) */
+static enum log_level tcp_server_count_end(struct tcp_server *s,
+					   enum tcp_relay_end end, int err)
+{
+	enum stats_counter c = STATS_ERRORS;
+
+	if (end == TCP_RELAY_CLOSED)
+		c = STATS_CLOSED;
+	else if (end == TCP_RELAY_IDLE)
+		c = STATS_TIMED_OUT;
+	else if (err == ECONNRESET || err == EPIPE)
+		c = STATS_RESET;
+	stats_inc(s->opts.relay.st, c);
+	return c == STATS_CLOSED ? LOG_LVL_DEBUG : LOG_LVL_INFO;
+}
+
+/* How a relay that did connect ended, in words */
+static void tcp_server_how(const struct tcp_server *s, enum tcp_relay_end end,
+			   int err, char *how, size_t len)
+{
+	char idle[24];
+
+	if (end == TCP_RELAY_CLOSED) {
+		snprintf(how, len, "closed (FIN both ways)");
+	} else if (end == TCP_RELAY_IDLE) {
+		cfg_format_duration(idle, sizeof(idle),
+				    s->opts.relay.half_close_ms);
+		snprintf(how, len, "timed out (half-closed and idle for %s), "
+			 "reset", idle);
+	} else if (err == ECONNRESET || err == EPIPE) {
+		snprintf(how, len, "reset (%s)", strerror(err));
+	} else {
+		snprintf(how, len, "error (%s), reset", strerror(err));
+	}
+}
+
+/* The last line about a relay that did connect (formatted only if it is
+ * to be printed: one ends at every connection) */
+static void tcp_server_ended(struct tcp_server *s, struct tcp_relay *r,
+			     enum tcp_relay_end end, int err)
+{
+	char how[96], who[ADDR_STRLEN] = "?", age[32];
+	enum log_level level = tcp_server_count_end(s, end, err);
+
+	if (level > log_get_level())
+		return;
+	tcp_server_how(s, end, err, how, sizeof(how));
+	addr_format_sock(&r->peer.sa, who, sizeof(who));
+	log_duration(age, sizeof(age), tcp_relay_now_ms() - r->start_ms);
+	tcp_server_log(level == LOG_LVL_DEBUG ? NULL : &tcp_server_rl_end, s,
+		       level, r->id,
+		       "from %s: %s after %s: %llu bytes to the container, "
+		       "%llu back (%llu and %llu spliced)",
+		       who, how, age, r->dir[0].bytes, r->dir[1].bytes,
+		       r->dir[0].spliced, r->dir[1].spliced);
 }
 
 static void tcp_server_done(struct tcp_relay *r, enum tcp_relay_end end,
@@ -105,18 +185,10 @@ static void tcp_server_done(struct tcp_relay *r, enum tcp_relay_end end,
 	struct tcp_server *s = arg;
 
 	if (end == TCP_RELAY_REFUSED)
-		tcp_server_refused(s, err, r->transparent);
-	else if (end == TCP_RELAY_IDLE)
-		log_debug("conn %llu: reset after %llu ms half-closed and "
-			  "idle: %llu bytes to the container, %llu back",
-			  r->id, (unsigned long long)s->opts.relay.half_close_ms,
-			  r->dir[0].bytes, r->dir[1].bytes);
+		tcp_server_refused(s, r->id, &r->peer, err, r->transparent);
 	else
-		log_debug("conn %llu: closed%s%s: %llu bytes to the container, "
-			  "%llu back",
-			  r->id, end == TCP_RELAY_ABORTED ? " with reset: " : "",
-			  end == TCP_RELAY_ABORTED ? strerror(err) : "",
-			  r->dir[0].bytes, r->dir[1].bytes);
+		tcp_server_ended(s, r, end, err);
+	stats_dec(s->opts.relay.st, STATS_ACTIVE);
 	LIST_REMOVE(r, link);
 	s->nrelays--;
 	tcp_relay_free(r, end != TCP_RELAY_CLOSED);
@@ -132,16 +204,19 @@ static void tcp_server_pause(struct tcp_server *s, int err)
 {
 	struct timeval tv = { 0, TCP_SERVER_PAUSE_MS * 1000 };
 
-	log_msg_rl(&tcp_server_rl_accept, LOG_LVL_WARN,
-		   "accept: %s (%lu connections open); pausing %d ms",
+	log_tagged(&tcp_server_rl_accept, LOG_LVL_WARN, stats_tag,
+		   s->opts.relay.st,
+		   "accept: %s (%lu connections open); pausing %dms",
 		   strerror(err), s->nrelays, TCP_SERVER_PAUSE_MS);
 	if (evtimer_add(s->pause_ev, &tv)) {
-		log_msg_rl(&tcp_server_rl_accept, LOG_LVL_ERROR,
+		log_tagged(&tcp_server_rl_accept, LOG_LVL_ERROR, stats_tag,
+			   s->opts.relay.st,
 			   "accept: cannot arm the pause timer: not pausing");
 		return;
 	}
 	event_del(s->accept_ev);
 	s->paused = true;
+	stats_inc(s->opts.relay.st, STATS_ACCEPT_PAUSES);
 }
 
 static void tcp_server_resume(evutil_socket_t fd, short what, void *arg)
@@ -157,10 +232,12 @@ static void tcp_server_resume(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	/* try again later; only if even that fails is the port lost */
-	log_msg_rl(&tcp_server_rl_accept, LOG_LVL_ERROR,
+	log_tagged(&tcp_server_rl_accept, LOG_LVL_ERROR, stats_tag,
+		   s->opts.relay.st,
 		   "accept: cannot re-arm the listener; retrying");
 	if (evtimer_add(s->pause_ev, &tv))
-		log_err("accept: cannot re-arm the listener: port stopped");
+		log_tagged(NULL, LOG_LVL_ERROR, stats_tag, s->opts.relay.st,
+			   "accept: cannot re-arm the listener: port stopped");
 }
 
 /*
@@ -199,7 +276,8 @@ static int tcp_server_tp_socket(const struct tcp_server *s,
 		*tp = fd >= 0;
 		if (fd >= 0 || errno == EMFILE || errno == ENFILE)
 			goto out;
-		log_msg_rl(&tcp_server_rl_conn, LOG_LVL_WARN,
+		log_tagged(&tcp_server_rl_conn, LOG_LVL_WARN, stats_tag,
+			   s->opts.relay.st,
 			   "transparent socket: %s (the container sees the "
 			   "host's address)",
 			   strerror(errno));
@@ -243,9 +321,28 @@ static int tcp_server_socket(const struct tcp_server *s,
 	return fd;
 }
 
+static bool tcp_server_resource_err(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	       err == ENOMEM;
+}
+
+/* A client accepted as connection @id is turned away: reset. Running out
+ * of fds or memory is not logged here: accepting pauses, and says so */
+static void tcp_server_drop(struct tcp_server *s, unsigned long long id,
+			    int cfd, const char *what, int err)
+{
+	stats_inc(s->opts.relay.st, STATS_ERRORS);
+	if (!tcp_server_resource_err(err))
+		tcp_server_log(&tcp_server_rl_conn, s, LOG_LVL_WARN, id,
+			       "%s: %s, reset", what, strerror(err));
+	if (cfd >= 0)
+		tcp_server_reject(cfd);
+}
+
 /* Return: 0, or an errno that should pause accepting */
 static int tcp_server_open(struct tcp_server *s, int cfd,
-			   const union addr_sock *peer)
+			   const union addr_sock *peer, unsigned long long id)
 {
 	char hdr[PROXYHDR_MAX];
 	int hlen = 0;
@@ -257,15 +354,13 @@ static int tcp_server_open(struct tcp_server *s, int cfd,
 		hlen = tcp_server_pp(s, cfd, peer, hdr);
 		if (hlen < 0) {
 			/* never pass a client on without its header */
-			log_msg_rl(&tcp_server_rl_conn, LOG_LVL_WARN,
-				   "PROXY header: %s", strerror(errno));
-			tcp_server_reject(cfd);
+			tcp_server_drop(s, id, cfd, "PROXY header", errno);
 			return 0;
 		}
 	}
 	sfd = tcp_server_socket(s, peer, &err, &spare_used, &tp);
 	if (sfd < 0) {
-		tcp_server_reject(cfd);
+		tcp_server_drop(s, id, cfd, "socket", err);
 		return err;
 	}
 	if (!s->inherit)
@@ -277,31 +372,30 @@ static int tcp_server_open(struct tcp_server *s, int cfd,
 		connecting = true;
 	} else {
 		err = errno;
-		tcp_server_refused(s, err, tp);
+		tcp_server_refused(s, id, peer, err, tp);
 		tcp_server_reject(cfd);
 		close(sfd);
 		return err;
 	}
 
-	r = tcp_relay_new(s->base, cfd, sfd, connecting, &s->opts.relay,
-			  s->next_id++, tcp_server_done, s);
-	if (!r)
+	r = tcp_relay_new(s->base, cfd, sfd, connecting, &s->opts.relay, id,
+			  tcp_server_done, s);
+	if (!r) {
+		tcp_server_drop(s, id, -1, "relay", ENOMEM);
 		return ENOMEM;
+	}
 	r->transparent = tp;
+	r->peer = *peer;
 	if (hlen && tcp_relay_preamble(r, hdr, (size_t)hlen)) {
 		tcp_relay_free(r, true);
+		tcp_server_drop(s, id, -1, "relay", ENOMEM);
 		return ENOMEM;
 	}
 	LIST_INSERT_HEAD(&s->relays, r, link);
 	s->nrelays++;
+	stats_inc(s->opts.relay.st, STATS_ACTIVE);
 	/* the spare went into this client's socket: take no more for now */
 	return spare_used ? EMFILE : 0;
-}
-
-static bool tcp_server_resource_err(int err)
-{
-	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
-	       err == ENOMEM;
 }
 
 static void tcp_server_accept(evutil_socket_t lfd, short what, void *arg)
@@ -325,17 +419,20 @@ static void tcp_server_accept(evutil_socket_t lfd, short what, void *arg)
 				return;
 			}
 			/* ECONNABORTED, EPROTO, ENETDOWN...: that client only */
-			log_msg_rl(&tcp_server_rl_conn, LOG_LVL_WARN,
-				   "accept: %s", strerror(err));
+			log_tagged(&tcp_server_rl_conn, LOG_LVL_WARN, stats_tag,
+				   s->opts.relay.st, "accept: %s",
+				   strerror(err));
 			continue;
 		}
+		stats_inc(s->opts.relay.st, STATS_ACCEPTED);
 		if (log_get_level() >= LOG_LVL_DEBUG) {
 			char who[ADDR_STRLEN];
 
 			addr_format_sock(&peer.sa, who, sizeof(who));
-			log_debug("accepted %s", who);
+			tcp_server_log(NULL, s, LOG_LVL_DEBUG, s->next_id,
+				       "accepted from %s", who);
 		}
-		err = tcp_server_open(s, cfd, &peer);
+		err = tcp_server_open(s, cfd, &peer, s->next_id++);
 		if (err && tcp_server_resource_err(err)) {
 			tcp_server_pause(s, err);
 			return;
@@ -364,6 +461,8 @@ int tcp_server_init(struct tcp_server *s, struct event_base *base, int lfd,
 	s->target = *target;
 	s->target_len = target_len;
 	s->opts = *opts;
+	if (!s->opts.relay.st)
+		s->opts.relay.st = stats_discard();
 	tcp_server_spare_take();
 	/* Linux copies these options from a listener to the sockets it
 	 * accepts (and arms their keepalive timers): set them once here */
@@ -393,6 +492,7 @@ void tcp_server_close(struct tcp_server *s)
 
 	while ((r = LIST_FIRST(&s->relays))) {
 		LIST_REMOVE(r, link);
+		stats_dec(s->opts.relay.st, STATS_ACTIVE);
 		tcp_relay_free(r, true);
 	}
 	s->nrelays = 0;

@@ -33,6 +33,11 @@
  * be watched is dropped with its datagram (the client's next one tries
  * again); an expiry timer that cannot be armed is armed again after every
  * read from clients. Both are logged, rate-limited.
+ *
+ * The port's counters (stats.h) count datagrams and bytes each way as
+ * they are sent, datagrams dropped either way, and flows created, given
+ * up and expired; each flow's start and end is logged at debug with the
+ * client's address.
  */
 #include "udp_server.h"
 
@@ -45,6 +50,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "stats.h"
 #include "transparent.h"
 
 union udp_ctrl {
@@ -80,6 +86,22 @@ static struct udp_server *udp_server_all;
 
 static struct log_ratelimit udp_server_rl = LOG_RATELIMIT_INIT(10, 5);
 static struct log_ratelimit udp_server_rl_evict = LOG_RATELIMIT_INIT(10, 1);
+
+/* Every line names the port's mapping */
+#define udp_server_log(rl, s, level, ...)                                     \
+	log_tagged(rl, level, stats_tag, (s)->st, __VA_ARGS__)
+
+/* A flow's line, at debug, naming its client */
+static void udp_server_flow_log(const struct udp_server *s,
+				const struct udp_flow *f, const char *what)
+{
+	char who[ADDR_STRLEN] = "?";
+
+	if (log_get_level() < LOG_LVL_DEBUG)
+		return;
+	addr_format_sock(&f->client.sa, who, sizeof(who));
+	udp_server_log(NULL, s, LOG_LVL_DEBUG, "flow from %s: %s", who, what);
+}
 
 static uint64_t udp_server_now(void)
 {
@@ -136,6 +158,7 @@ static void udp_server_local(struct udp_flow *f, struct msghdr *h)
 
 static void udp_server_drop(struct udp_server *s, struct udp_flow *f)
 {
+	stats_dec(s->st, STATS_FLOWS_ACTIVE);
 	if (f->data)
 		event_free(f->data);
 	if (f->fd >= 0)
@@ -193,12 +216,14 @@ static bool udp_server_evict(struct udp_server *s, bool anywhere,
 
 	if (!f)
 		return false;
+	udp_server_flow_log(owner, f, "given up to make room");
 	udp_server_drop(owner, f);
 	owner->flows.evicted++;
-	log_msg_rl(&udp_server_rl_evict, LOG_LVL_WARN,
-		   "udp: %s: dropped the least recently used flow "
-		   "(%llu so far on its port)",
-		   why, owner->flows.evicted);
+	stats_inc(owner->st, STATS_FLOWS_EVICTED);
+	udp_server_log(&udp_server_rl_evict, owner, LOG_LVL_WARN,
+		       "udp: %s: dropped the least recently used flow "
+		       "(%llu so far on its port)",
+		       why, owner->flows.evicted);
 	return true;
 }
 
@@ -218,9 +243,9 @@ static void udp_server_arm(struct udp_server *s)
 	/* left unarmed, idle flows would hold their fds and ports for good:
 	 * the next read from clients tries again */
 	if (evtimer_add(s->timer, &tv))
-		log_msg_rl(&udp_server_rl, LOG_LVL_WARN,
-			   "udp: expiry timer: cannot arm it (tried again at "
-			   "the next datagram)");
+		udp_server_log(&udp_server_rl, s, LOG_LVL_WARN,
+			       "udp: expiry timer: cannot arm it (tried again "
+			       "at the next datagram)");
 }
 
 static void udp_server_expire(evutil_socket_t fd, short what, void *arg)
@@ -231,8 +256,11 @@ static void udp_server_expire(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	while ((f = udp_flow_expired(&s->flows, now, s->timeout_ms)))
+	while ((f = udp_flow_expired(&s->flows, now, s->timeout_ms))) {
+		udp_server_flow_log(s, f, "expired");
+		stats_inc(s->st, STATS_FLOWS_EXPIRED);
 		udp_server_drop(s, f);
+	}
 	udp_server_arm(s);
 }
 
@@ -275,10 +303,10 @@ static int udp_server_tp_socket(struct udp_server *s,
 		fd = transparent_socket(&client, SOCK_DGRAM);
 		if (fd >= 0 || udp_server_shortage(errno))
 			goto out;
-		log_msg_rl(&udp_server_rl, LOG_LVL_WARN,
-			   "udp: transparent socket: %s (the container sees "
-			   "the host's address)",
-			   strerror(errno));
+		udp_server_log(&udp_server_rl, s, LOG_LVL_WARN,
+			       "udp: transparent socket: %s (the container "
+			       "sees the host's address)",
+			       strerror(errno));
 		why = TRANSPARENT_FAILED;
 	}
 	fd = socket(s->target.sa.sa_family,
@@ -327,9 +355,9 @@ static int udp_server_watch(struct udp_server *s, struct udp_flow *f)
 			    udp_server_reply, f);
 	if (f->data && !event_add(f->data, NULL))
 		return 0;
-	log_msg_rl(&udp_server_rl, LOG_LVL_WARN,
-		   "udp: flow socket: cannot watch it for replies (flow "
-		   "dropped, the client's next datagram tries again)");
+	udp_server_log(&udp_server_rl, s, LOG_LVL_WARN,
+		       "udp: flow socket: cannot watch it for replies (flow "
+		       "dropped, the client's next datagram tries again)");
 	return -1;
 }
 
@@ -341,8 +369,8 @@ static struct udp_flow *udp_server_new_flow(struct udp_server *s,
 	int fd = udp_server_socket_room(s, a);
 
 	if (fd < 0) {
-		log_msg_rl(&udp_server_rl, LOG_LVL_WARN, "udp: flow socket: %s",
-			   strerror(errno));
+		udp_server_log(&udp_server_rl, s, LOG_LVL_WARN,
+			       "udp: flow socket: %s", strerror(errno));
 		return NULL;
 	}
 	f = udp_flow_insert(&s->flows, a, now);
@@ -354,11 +382,30 @@ static struct udp_flow *udp_server_new_flow(struct udp_server *s,
 	}
 	f->fd = fd;
 	f->owner = s;
+	stats_inc(s->st, STATS_FLOWS_ACTIVE);
 	if (udp_server_watch(s, f)) {
 		udp_server_drop(s, f);
 		return NULL;
 	}
+	stats_inc(s->st, STATS_FLOWS_CREATED);
+	udp_server_flow_log(s, f, "created");
 	return f;
+}
+
+/* in[from..from+n) went out: count them and their bytes (@c: which way) */
+static void udp_server_count(struct udp_server *s, int from, int n,
+			     enum stats_counter c)
+{
+	uint64_t bytes = 0;
+	int i;
+
+	for (i = from; i < from + n; i++)
+		bytes += s->batch->in[i].msg_len;
+	stats_add(s->st, c, (uint64_t)n);
+	stats_add(s->st,
+		  c == STATS_DGRAMS_TO_CONTAINER ? STATS_BYTES_TO_CONTAINER
+						 : STATS_BYTES_TO_CLIENT,
+		  bytes);
 }
 
 /* Send in[from..to) to @f's container socket */
@@ -377,15 +424,17 @@ static void udp_server_to_container(struct udp_server *s, struct udp_flow *f,
 	while (from < to) {
 		n = sendmmsg(f->fd, &b->out[from], (unsigned)(to - from), 0);
 		if (n > 0) {
+			udp_server_count(s, from, n, STATS_DGRAMS_TO_CONTAINER);
 			from += n;
 			continue;
 		}
 		/* a pending ICMP error fails one send and is then consumed */
 		if (n < 0 && errno == ECONNREFUSED && !retried++)
 			continue;
-		log_msg_rl(&udp_server_rl, LOG_LVL_DEBUG,
-			   "udp: to container: %s (%d datagrams dropped)",
-			   strerror(errno), to - from);
+		stats_add(s->st, STATS_DGRAMS_DROPPED, (uint64_t)(to - from));
+		udp_server_log(&udp_server_rl, s, LOG_LVL_DEBUG,
+			       "udp: to container: %s (%d datagrams dropped)",
+			       strerror(errno), to - from);
 		return;
 	}
 }
@@ -399,9 +448,10 @@ static void udp_server_forward(struct udp_server *s, int n, uint64_t now)
 
 	if (!s->flows.flows &&
 	    udp_flow_table_init(&s->flows, s->max_flows, s->key)) {
-		log_msg_rl(&udp_server_rl, LOG_LVL_WARN,
-			   "udp: flow table: out of memory (%d datagrams "
-			   "dropped)", n);
+		stats_add(s->st, STATS_DGRAMS_DROPPED, (uint64_t)n);
+		udp_server_log(&udp_server_rl, s, LOG_LVL_WARN,
+			       "udp: flow table: out of memory (%d datagrams "
+			       "dropped)", n);
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -416,8 +466,10 @@ static void udp_server_forward(struct udp_server *s, int n, uint64_t now)
 			cur = NULL;
 			if (!f)
 				f = udp_server_new_flow(s, &b->name[i], now);
-			if (!f)
+			if (!f) {
+				stats_inc(s->st, STATS_DGRAMS_DROPPED);
 				continue;
+			}
 			cur = f;
 			start = i;
 		}
@@ -426,6 +478,7 @@ static void udp_server_forward(struct udp_server *s, int n, uint64_t now)
 		if (h->msg_flags & MSG_TRUNC) {
 			/* cannot happen below 64 KiB; never forward a part */
 			udp_server_to_container(s, cur, start, i);
+			stats_inc(s->st, STATS_DGRAMS_DROPPED);
 			start = i + 1;
 		}
 	}
@@ -446,9 +499,10 @@ static void udp_server_from_clients(evutil_socket_t fd, short what,
 			     NULL);
 		if (n <= 0) {
 			if (n < 0 && errno != EAGAIN && errno != EINTR)
-				log_msg_rl(&udp_server_rl, LOG_LVL_WARN,
-					   "udp: recvmmsg: %s",
-					   strerror(errno));
+				udp_server_log(&udp_server_rl, s,
+					       LOG_LVL_WARN,
+					       "udp: recvmmsg: %s",
+					       strerror(errno));
 			break;
 		}
 		udp_server_forward(s, n, udp_server_now());
@@ -517,11 +571,15 @@ static void udp_server_to_client(struct udp_server *s, struct udp_flow *f,
 	while (sent < n) {
 		k = sendmmsg(s->lfd, &b->out[sent], (unsigned)(n - sent), 0);
 		if (k <= 0) {
-			log_msg_rl(&udp_server_rl, LOG_LVL_DEBUG,
-				   "udp: to client: %s (%d datagrams dropped)",
-				   strerror(errno), n - sent);
+			stats_add(s->st, STATS_DGRAMS_DROPPED,
+				  (uint64_t)(n - sent));
+			udp_server_log(&udp_server_rl, s, LOG_LVL_DEBUG,
+				       "udp: to client: %s (%d datagrams "
+				       "dropped)",
+				       strerror(errno), n - sent);
 			return;
 		}
+		udp_server_count(s, sent, k, STATS_DGRAMS_TO_CLIENT);
 		sent += k;
 	}
 }
@@ -582,6 +640,7 @@ int udp_server_init(struct udp_server *s, struct event_base *base, int lfd,
 	s->lfamily = getsockname(lfd, &la.sa, &len) ? AF_INET
 						     : la.sa.sa_family;
 	s->max_flows = max_flows;
+	s->st = stats_discard();
 	udp_server_link(s);
 	if (!max_flows || getentropy(s->key, sizeof(s->key)))
 		goto fail;

@@ -10,6 +10,7 @@
 
 struct event;
 struct event_base;
+struct stats_port;
 struct transparent;
 struct udp_batch;
 
@@ -40,6 +41,8 @@ struct udp_batch;
  *		makes room
  * @tp:		transparent mode, or NULL: flow sockets carry the client's
  *		address and port where it can be used (set after init)
+ * @st:		the port's counters, and what its log lines are about
+ *		(stats_discard() unless set after init)
  */
 struct udp_server {
 	struct event_base *base;
@@ -54,6 +57,7 @@ struct udp_server {
 	struct udp_batch *batch;
 	struct udp_server *prev, *next;
 	struct transparent *tp;
+	struct stats_port *st;
 };
 
 int udp_server_init(struct udp_server *s, struct event_base *base, int lfd,

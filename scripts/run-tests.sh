@@ -58,6 +58,9 @@ if make -s -C "$top" install DESTDIR="$dest" PREFIX=/usr O="$b" >"$log" 2>&1 &&
 	[ -f "$dest/usr/share/man/man1/strait-proxy.1" ] &&
 	[ -f "$dest/usr/share/man/man8/strait-netsetup.8" ] &&
 	[ -f "$dest/usr/share/doc/strait/LICENSE" ] &&
+	grep -q '^ExecStart=/usr/bin/strait-proxy ' "$dest/usr/lib/systemd/system/strait-proxy@.service" &&
+	grep -q '^ExecStart=/usr/sbin/strait-netsetup ' "$dest/usr/lib/systemd/system/strait-netsetup@.service" &&
+	[ -f "$dest/usr/share/doc/strait/examples/proxy.conf.example" ] &&
 	"$dest/usr/bin/strait-proxy" -version | grep -q '^strait-proxy version ' &&
 	make -s -C "$top" uninstall DESTDIR="$dest" PREFIX=/usr O="$b" >>"$log" 2>&1 &&
 	[ -z "$(find "$dest" -type f)" ]; then

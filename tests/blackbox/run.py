@@ -27,6 +27,7 @@ import tests_relay  # noqa: E402,F401 (registers its tests)
 import tests_cli  # noqa: E402,F401 (registers its tests)
 import tests_sandbox  # noqa: E402,F401 (registers its tests)
 import tests_transparent  # noqa: E402,F401 (registers its tests)
+import tests_ops  # noqa: E402,F401 (registers its tests)
 
 TEST_SECONDS = 120  # watchdog per test
 

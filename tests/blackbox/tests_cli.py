@@ -307,7 +307,7 @@ def _log_never_blocks(ctx, full):
     while b"log lines dropped)" not in out and time.monotonic() < deadline:
         if select.select([r], [], [], 0.2)[0]:
             out += os.read(r, 65536)
-    m = re.search(rb"strait-proxy: \((\d+) log lines dropped\)\n", out)
+    m = re.search(rb"strait-proxy: warn: \((\d+) log lines dropped\)\n", out)
     check(m, "no count of dropped lines: %r" % out[-500:])
     check(int(m.group(1)) >= 200, "dropped %s lines for 200 connections"
           % m.group(1).decode())

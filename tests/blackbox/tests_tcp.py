@@ -332,7 +332,7 @@ def ready_bind_in_use(ctx):
 def ready_error_on_stderr(ctx):
     """The same one line goes to stderr for people running it by hand."""
     p, got, msg = _start_on_taken_port(ctx)
-    check(p.stderr() == "strait-proxy: %s\n" % msg,
+    check(p.stderr() == "strait-proxy: error: %s\n" % msg,
           "stderr: %r" % p.stderr())
 
 
@@ -458,7 +458,7 @@ def half_close_timeout_env(ctx):
     check(got == b"answer" and how == "reset", "got %r, then %s"
           % (got, how))
     check(p.alive(), "proxy exited: %s" % p.stderr())
-    check("half-closed connections idle for 300 ms are reset" in
+    check("half-closed connections idle for 300ms are reset" in
           p.stderr(), "start-up line: %r" % p.stderr())
 
 

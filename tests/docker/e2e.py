@@ -395,6 +395,55 @@ def scenario(proxy, iptables):
         env.stop()
 
 
+def _nft_tables(env):
+    return env.in_ns("nft", "list", "tables").stdout
+
+
+def watch_networks(env, netsetup):
+    """strait-netsetup watch beside dockerd: a network made by `docker
+    network create` gets masquerade and forward rules (its container
+    reaches the outside), `docker network rm` leaves nothing of ours, and
+    SIGTERM ends watch with nothing left either."""
+    w = subprocess.Popen(["ip", "netns", "exec", env.ns, netsetup, "watch",
+                          "--bridge", "br-*", "--uplink", "eth0"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        line = w.stdout.readline()
+        check("watching" in line, "watch did not start: %r %s"
+              % (line, w.stderr.read() if w.poll() is not None else ""))
+        env.docker("network", "create", "--subnet", "198.51.100.0/24",
+                   "strait-e2e")
+        net = env.docker("network", "inspect", "-f", "{{.Id}}",
+                         "strait-e2e").stdout.strip()
+        bridge = "br-" + net[:12]
+        deadline = time.monotonic() + 10
+        while "strait-" + bridge not in _nft_tables(env):
+            check(time.monotonic() < deadline, "no rules for %s: %s"
+                  % (bridge, _nft_tables(env)))
+            time.sleep(0.2)
+        r = env.docker("run", "--rm", "--network", "strait-e2e", IMAGE, "nc",
+                       "-w", "5", "192.0.2.2", "9000", timeout=30)
+        check(r.stdout.strip() == "192.0.2.1", "outside saw %r from the "
+              "new network" % r.stdout)
+        env.docker("network", "rm", "strait-e2e")
+        deadline = time.monotonic() + 10
+        while "strait-" + bridge in _nft_tables(env):
+            check(time.monotonic() < deadline, "rules left after network "
+                  "rm: %s" % _nft_tables(env))
+            time.sleep(0.2)
+        w.send_signal(signal.SIGTERM)
+        check(w.wait(20) == 0, "watch exit: %s" % w.stderr.read())
+        check("strait" not in _nft_tables(env), "left after watch: %s"
+              % _nft_tables(env))
+        return ("watch: docker network create got masquerade (its "
+                "container out as 192.0.2.1), network rm left nothing")
+    finally:
+        if w.poll() is None:
+            w.kill()
+            w.wait(10)
+
+
 def seed_setup(proxy, netsetup):
     env = Env(proxy, "false", "false", uplink=True)
     try:
@@ -424,7 +473,8 @@ def seed_setup(proxy, netsetup):
         env.in_ns(netsetup, "down", "--bridge", "docker0", "--uplink",
                   "eth0")
         return ["seed setup: container out through masquerade (seen as "
-                "192.0.2.1), published port served by PROXY"]
+                "192.0.2.1), published port served by PROXY",
+                watch_networks(env, netsetup)]
     except Fail as e:
         raise Fail("%s\n%s" % (e, env.log()))
     finally:

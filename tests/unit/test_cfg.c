@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* test_cfg.c - strait-proxy's argv, as dockerd and rootlesskit write it */
+/* test_cfg.c - strait-proxy's argv, as dockerd and rootlesskit write it,
+ * and systemd's socket activation */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -210,14 +211,6 @@ static const struct bad_case bad_cases[] = {
 	{ { "-container-port", "123456789-2" },
 	  "invalid port range for -container-port: \"123456789-2\" (want "
 	  "FIRST-LAST, 1-65535, FIRST <= LAST)" },
-	{ { "-host-ip", "10.0.0.1", "-host-port", "8000-8009",
-	    "-container-ip", "10.0.0.2", "-container-port", "80" },
-	  "-host-port and -container-port must be ranges of the same length "
-	  "(10 and 1 ports)" },
-	{ { "-host-ip", "10.0.0.1", "-host-port", "53", "-container-ip",
-	    "10.0.0.2", "-container-port", "53-54" },
-	  "-host-port and -container-port must be ranges of the same length "
-	  "(1 and 2 ports)" },
 	{ { "-use-listen-fd=yes" },
 	  "invalid boolean value \"yes\" for -use-listen-fd" },
 	{ { "---proto", "tcp" }, "bad flag syntax: ---proto" },
@@ -226,7 +219,9 @@ static const struct bad_case bad_cases[] = {
 	{ { "--", "-proto" }, "unexpected argument: -proto" },
 	{ { "-log-level", "loud" }, "invalid -log-level \"loud\"" },
 	{ { "-user", "" }, "empty -user" },
-	{ { "-proto", "tcp" }, "missing -host-port" },
+	{ { "-log", "journal" },
+	  "invalid -log \"journal\" (want auto, stderr or syslog)" },
+	{ { "-stats=maybe" }, "invalid boolean value \"maybe\" for -stats" },
 	{ { "-host-port", "80", "-container-ip", "10.0.0.2" },
 	  "missing -container-port" },
 	{ { "-host-port", "80", "-container-port", "80" },
@@ -260,6 +255,157 @@ static void test_bad(void **state)
 				 -1);
 		assert_string_equal(err, bad_cases[i].msg);
 	}
+}
+
+/*
+ * The ports served, once main knows whether systemd passed sockets:
+ * without, -host-port is required; with, the sockets name the host ports
+ * and -host-port, if given, must name as many. -container-port always
+ * names as many.
+ */
+static void test_listen(void **state)
+{
+	static const struct {
+		const char *argv[8];
+		unsigned listen_fds;
+		const char *msg; /* NULL: accepted */
+		uint32_t nports;
+	} cases[] = {
+		{ { "-proto", "tcp", "-container-ip", "10.0.0.2",
+		    "-container-port", "80" },
+		  0, "missing -host-port", 0 },
+		{ { "-host-port", "8000-8009", "-container-ip", "10.0.0.2",
+		    "-container-port", "80" },
+		  0,
+		  "-host-port and -container-port must be ranges of the same "
+		  "length (10 and 1 ports)", 0 },
+		{ { "-host-port", "53", "-container-ip", "10.0.0.2",
+		    "-container-port", "53-54" },
+		  0,
+		  "-host-port and -container-port must be ranges of the same "
+		  "length (1 and 2 ports)", 0 },
+		{ { "-host-port", "80", "-container-ip", "10.0.0.2",
+		    "-container-port", "8080" },
+		  0, NULL, 1 },
+		/* socket-activated: -host-port (and -proto) may be left out */
+		{ { "-container-ip", "10.0.0.2", "-container-port", "8080" },
+		  1, NULL, 1 },
+		{ { "-container-ip", "10.0.0.2", "-container-port",
+		    "9000-9002" },
+		  3, NULL, 3 },
+		{ { "-container-ip", "10.0.0.2", "-container-port", "8080" },
+		  2,
+		  "-host-port and -container-port must be ranges of the same "
+		  "length (2 and 1 ports)", 0 },
+		{ { "-host-port", "80", "-container-ip", "10.0.0.2",
+		    "-container-port", "8080" },
+		  1, NULL, 1 },
+		{ { "-host-port", "80-81", "-container-ip", "10.0.0.2",
+		    "-container-port", "8080-8081" },
+		  1, "-host-port names 2 ports, systemd passed 1 sockets "
+		     "(LISTEN_FDS)", 0 },
+	};
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[10] = { "strait-proxy" };
+		char err[256] = "untouched";
+		struct cfg c;
+
+		for (n = 0; cases[i].argv[n]; n++)
+			argv[n + 1] = cases[i].argv[n];
+		assert_int_equal(cfg_parse((int)n + 1, argv, &c, err,
+					   sizeof(err)),
+				 0);
+		assert_int_equal(cfg_listen(&c, cases[i].listen_fds, err,
+					    sizeof(err)),
+				 cases[i].msg ? -1 : 0);
+		if (cases[i].msg)
+			assert_string_equal(err, cases[i].msg);
+		else
+			assert_int_equal(c.nports, cases[i].nports);
+	}
+}
+
+/* -log and -log-level, and their variables; -stats and -json */
+static void test_log_and_stats(void **state)
+{
+	struct cfg c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&c, err, "-host-port", "80", "-container-ip",
+			       "10.0.0.2", "-container-port", "80"),
+			 0);
+	assert_int_equal(c.log_dest, LOG_DEST_AUTO);
+	assert_int_equal(c.log_level, LOG_LVL_INFO);
+	/* the environment, where no flag says otherwise */
+	assert_int_equal(cfg_env_log(&c, "syslog", "debug", err, sizeof(err)),
+			 0);
+	assert_int_equal(c.log_dest, LOG_DEST_SYSLOG);
+	assert_int_equal(c.log_level, LOG_LVL_DEBUG);
+	assert_int_equal(cfg_env_log(&c, "", NULL, err, sizeof(err)), 0);
+	assert_int_equal(c.log_dest, LOG_DEST_SYSLOG);
+	assert_int_equal(cfg_env_log(&c, "loud", NULL, err, sizeof(err)), -1);
+	assert_string_equal(err, "invalid STRAIT_LOG \"loud\" (want auto, "
+				 "stderr or syslog)");
+	assert_int_equal(cfg_env_log(&c, NULL, "verbose", err, sizeof(err)),
+			 -1);
+	assert_string_equal(err, "invalid STRAIT_LOG_LEVEL \"verbose\" (want "
+				 "error, warn, info or debug)");
+	/* flags beat them, bad values included */
+	assert_int_equal(PARSE(&c, err, "-host-port", "80", "-container-ip",
+			       "10.0.0.2", "-container-port", "80", "-log",
+			       "stderr", "-log-level=warn"),
+			 0);
+	assert_int_equal(cfg_env_log(&c, "loud", "verbose", err, sizeof(err)),
+			 0);
+	assert_int_equal(c.log_dest, LOG_DEST_STDERR);
+	assert_int_equal(c.log_level, LOG_LVL_WARN);
+	/* -stats needs nothing else; -json goes with it */
+	assert_int_equal(PARSE(&c, err, "-stats"), 0);
+	assert_int_equal(c.action, CFG_STATS);
+	assert_false(c.json);
+	assert_int_equal(PARSE(&c, err, "--json", "-stats=true"), 0);
+	assert_int_equal(c.action, CFG_STATS);
+	assert_true(c.json);
+	assert_int_equal(PARSE(&c, err, "-stats", "-h"), 0);
+	assert_int_equal(c.action, CFG_HELP);
+	assert_non_null(strstr(cfg_usage, "strait-proxy -stats [-json]"));
+	assert_non_null(strstr(cfg_usage, "env STRAIT_LOG\n"));
+	assert_non_null(strstr(cfg_usage, "env STRAIT_LOG_LEVEL\n"));
+}
+
+/* Durations print as they are written, and read back the same */
+static void test_format_duration(void **state)
+{
+	static const struct {
+		uint64_t ms;
+		const char *out;
+	} cases[] = {
+		{ 90000, "90s" },  { 120000, "2m" },	{ 500, "500ms" },
+		{ 3600000, "1h" }, { 1500, "1500ms" }, { 5400000, "90m" },
+		{ 10000, "10s" },  { 604800000, "168h" }, { 1, "1ms" },
+		{ 61000, "61s" },
+	};
+	char buf[24];
+	uint64_t back;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(cfg_format_duration(buf, sizeof(buf),
+						     cases[i].ms),
+				 strlen(cases[i].out));
+		assert_string_equal(buf, cases[i].out);
+		assert_int_equal(cfg_parse_duration(buf, &back), 0);
+		assert_int_equal(back, cases[i].ms);
+	}
+	/* a short buffer is cut, never overrun */
+	assert_int_equal(cfg_format_duration(buf, 3, 90000), 2);
+	assert_string_equal(buf, "90");
+	assert_int_equal(cfg_format_duration(buf, 0, 90000), 0);
 }
 
 /* A range of ports, served by one process: Docker's -p 8000-8099:9000-9099 */
@@ -687,6 +833,9 @@ int main(void)
 		cmocka_unit_test(test_order_and_forms),
 		cmocka_unit_test(test_version_help),
 		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_listen),
+		cmocka_unit_test(test_log_and_stats),
+		cmocka_unit_test(test_format_duration),
 		cmocka_unit_test(test_short_err),
 		cmocka_unit_test(test_port_range),
 		cmocka_unit_test(test_duration),
