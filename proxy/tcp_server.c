@@ -116,7 +116,7 @@ static void tcp_server_refused(struct tcp_server *s, unsigned long long id,
 		log_tagged(NULL, LOG_LVL_WARN, stats_tag, s->opts.relay.st,
 			   "transparent mode: a connect from a client's "
 			   "address failed (%s): is the routing in place? "
-			   "strait-netsetup up --transparent installs it",
+			   "see Transparent mode in strait-proxy(1)",
 			   strerror(err));
 	}
 }

@@ -7,8 +7,8 @@
  * The socket towards the container gets IP_TRANSPARENT (IPV6_TRANSPARENT)
  * and is bound to the client's address and port before connect(), so the
  * container's server sees the client as it is, as with kernel DNAT. The
- * container answers through its default route, the host; there the routing
- * that `strait-netsetup up --transparent` installs (a mark for packets of
+ * container answers through its default route, the host; there policy
+ * routing (set up by hand for now, see the README; a mark for packets of
  * local transparent sockets, a policy rule sending marked packets to a
  * local route) hands them to our socket instead of forwarding them.
  * Setting the option needs CAP_NET_RAW; bind() and connect() need nothing.

@@ -9,8 +9,10 @@
 #     nothing about any of man/*.1 and man/*.8;
 #   - every flag `strait-proxy -h` prints is documented in
 #     man/strait-proxy.1, and every flag its OPTIONS section documents
-#     exists; the same for `strait-netsetup --help`, whose commands must
-#     each be an item of the page's COMMANDS;
+#     exists; the same for strait-netsetup, whose commands (from its
+#     --help) must each be an item of the page's COMMANDS and whose
+#     options are those every `strait-netsetup VERB --help` lists, plus
+#     --help and -v/--version;
 #   - each page's .TH names the version its program prints;
 #   - every STRAIT_* variable the code reads (a "STRAIT_..." string in
 #     proxy/, netsetup/, common/: proxy/cfg.h, proxy/isolation.h,
@@ -131,17 +133,22 @@ else
 fi
 
 # --- strait-netsetup: commands and options -----------------------------
+# The commands are the top-level help's items ("  up      text"); the
+# options are those of every command's own help ("strait-netsetup VERB
+# --help": its usage lines and the option lines "  --opt ARG   text",
+# only what precedes the description), and the top-level help's own
+# (--help, -v, --version). Flags a description mentions in passing (the
+# proxy's -use-listen-fd in exec's) are not the program's.
 if help=$("$netsetup" --help 2>&1); then
-	printf '%s\n' "$help" | flags_in >"$tmp/nflags"
-	printf '%s\n' "$help" |
-		sed -nE 's/^  strait-netsetup ([a-z]+) .*/\1/p' | sort -u \
-		>"$tmp/ncmds"
+	printf '%s\n' "$help" | sed -nE 's/^  ([a-z]+)  +[^ ].*/\1/p' |
+		sort -u >"$tmp/ncmds"
+	printf '%s\n' "$help" | grep -v '^  [a-z]' | flags_in >"$tmp/nflags"
 	missing=""
 	tags "$npage" COMMANDS >"$tmp/ntags"
 	while read -r c; do
 		grep -qE "^\.BR? $c( |\$)" "$tmp/ntags" || missing="$missing $c"
 	done <"$tmp/ncmds"
-	if [ "$(wc -l <"$tmp/ncmds")" -lt 4 ]; then
+	if [ "$(wc -l <"$tmp/ncmds")" -lt 6 ]; then
 		fail "strait-netsetup commands" "only" \
 			"$(wc -l <"$tmp/ncmds") read from $netsetup --help"
 	elif [ -n "$missing" ]; then
@@ -149,7 +156,31 @@ if help=$("$netsetup" --help 2>&1); then
 	else
 		ok
 	fi
-	flags_documented "strait-netsetup --help options" "$npage" "$tmp/nflags"
+	bad=""
+	while read -r c; do
+		if ! vhelp=$("$netsetup" "$c" --help 2>&1); then
+			bad="$bad $c"
+			continue
+		fi
+		printf '%s\n' "$vhelp" | awk '
+			/^Usage: / || /^       strait-netsetup / { print; next }
+			/^  -/ {
+				s = substr($0, 3); i = index(s, "  ")
+				if (i) s = substr(s, 1, i - 1)
+				i = index(s, ": ")
+				print (i ? substr(s, 1, i - 1) : s)
+			}' | flags_in >>"$tmp/nflags"
+	done <"$tmp/ncmds"
+	sort -u -o "$tmp/nflags" "$tmp/nflags"
+	if [ -n "$bad" ]; then
+		fail "strait-netsetup VERB --help" "failed for:$bad"
+	elif [ "$(wc -l <"$tmp/nflags")" -lt 12 ]; then
+		fail "strait-netsetup options" "only $(wc -l <"$tmp/nflags")" \
+			"flags read from the helps of $netsetup"
+	else
+		ok
+	fi
+	flags_documented "strait-netsetup options" "$npage" "$tmp/nflags"
 	flags_exist "strait-netsetup.8 options" "$npage" "$tmp/nflags" OPTIONS
 else
 	fail "strait-netsetup options" "$netsetup --help failed: $help"
