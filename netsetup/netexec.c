@@ -83,12 +83,12 @@ static int netexec_bind(const struct valid_publish *p, char *err,
 		fd = listener_bind(p->ipproto, &p->ip,
 				   (uint16_t)(p->port + i), err, errlen);
 		if (fd < 0)
-			return -1;
+			goto fail;
 		fds[i] = fcntl(fd, F_DUPFD_CLOEXEC, LISTENER_FD + (int)n);
-		if (fds[i] < 0)
-			return snprintf(err, errlen, "fcntl: %s",
-					strerror(errno)),
-			       -1;
+		if (fds[i] < 0) {
+			snprintf(err, errlen, "fcntl: %s", strerror(errno));
+			goto fail;
+		}
 		close(fd);
 	}
 	/* hand them over as dockerd does: blocking, from fd 4 on, inherited
@@ -96,14 +96,18 @@ static int netexec_bind(const struct valid_publish *p, char *err,
 	for (i = 0; i < n; i++) {
 		fl = fcntl(fds[i], F_GETFL);
 		if (fl < 0 || fcntl(fds[i], F_SETFL, fl & ~O_NONBLOCK) ||
-		    dup2(fds[i], LISTENER_FD + (int)i) < 0)
-			return snprintf(err, errlen, "fd %d: %s",
-					LISTENER_FD + (int)i, strerror(errno)),
-			       -1;
+		    dup2(fds[i], LISTENER_FD + (int)i) < 0) {
+			snprintf(err, errlen, "fd %d: %s", LISTENER_FD + (int)i,
+				 strerror(errno));
+			goto fail;
+		}
 		close(fds[i]);
 	}
 	free(fds);
 	return 0;
+fail:
+	free(fds);	/* the sockets: closed when the caller exits */
+	return -1;
 }
 
 /**

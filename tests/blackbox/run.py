@@ -102,6 +102,10 @@ def main():
             print("SKIP  %s (no strait-netsetup in this run)" % t.name)
             skipped += 1
             continue
+        if t.no_valgrind and "valgrind" in os.path.basename(a.proxy):
+            print("SKIP  %s (under valgrind: %s)" % (t.name, t.no_valgrind))
+            skipped += 1
+            continue
         if a.docker_proxy and t.strait_only:
             print("SKIP  %s (strait-only option)" % t.name)
             skipped += 1

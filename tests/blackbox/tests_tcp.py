@@ -16,22 +16,27 @@ TESTS = []
 
 
 class T:
-    def __init__(self, fn, dp_fails, dp_flaky, strait_only, netsetup):
+    def __init__(self, fn, dp_fails, dp_flaky, strait_only, netsetup,
+                 no_valgrind):
         self.fn = fn
         self.name = fn.__name__
         self.dp_fails = dp_fails
         self.dp_flaky = dp_flaky
         self.strait_only = strait_only
         self.netsetup = netsetup
+        self.no_valgrind = no_valgrind
 
 
-def test(dp_fails=None, dp_flaky=None, strait_only=False, netsetup=False):
+def test(dp_fails=None, dp_flaky=None, strait_only=False, netsetup=False,
+         no_valgrind=None):
     """Register a test. dp_fails: why docker-proxy is known to fail it;
     dp_flaky: why docker-proxy fails it only sometimes (a race of its own;
     strait must always pass); strait_only: uses options only strait has;
-    netsetup: tests strait-netsetup (needs its binary)."""
+    netsetup: tests strait-netsetup (needs its binary); no_valgrind: why
+    it cannot run under valgrind (skipped there, said so)."""
     def reg(fn):
-        TESTS.append(T(fn, dp_fails, dp_flaky, strait_only, netsetup))
+        TESTS.append(T(fn, dp_fails, dp_flaky, strait_only, netsetup,
+                       no_valgrind))
         return fn
     return reg
 

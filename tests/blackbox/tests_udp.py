@@ -194,7 +194,10 @@ def udp_10000_clients_table_1000(ctx):
         for c in cs:
             c.close()
         nfd = len(os.listdir("/proc/%d/fd" % p.pid))
-        check(nfd <= 1000 + 16, "proxy holds %d fds" % nfd)
+        # the flows, and a handful more: 0-2, the listener, epoll,
+        # libevent's signal pair, the counters' memfd (and under valgrind
+        # its own few)
+        check(nfd <= 1000 + 20, "proxy holds %d fds" % nfd)
     check(len(srv.seen) >= 9900, "the container saw only %d of 10000"
           % len(srv.seen))
     rss = int(p.status()["VmRSS"].split()[0])
