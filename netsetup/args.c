@@ -4,13 +4,14 @@
  *
  *   up     --bridge BR --uplink IF [--subnet CIDR]... [--publish P]...
  *          [--backend auto|nft|iptables] [--ipv6 | --ipv6-routed]
- *          [--no-input-rules]
+ *          [--no-input-rules] [--transparent [--transparent-mark M]
+ *          [--transparent-table T]]
  *   down   --bridge BR
  *   check  (as up)
  *   status [--bridge BR] [--json]
  *   watch  --bridge PATTERN... --uplink IF [--publish [PATTERN=]P]...
  *          [--publish-file FILE] [--backend ...] [--ipv6 | --ipv6-routed]
- *          [--no-input-rules]
+ *          [--no-input-rules] [--transparent ...]
  *   exec   [--user NAME] PROTO:HOSTIP:PORT -- PROGRAM [ARGS...]
  *
  * GNU style, as the tools people know: "--opt value" or "--opt=value",
@@ -24,6 +25,7 @@
 #include "args.h"
 
 #include <fnmatch.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -74,6 +76,14 @@ static const char args_usage_up[] =
 	"                      masquerading BR's IPv6 subnet as Docker does\n"
 	"  --ipv6-routed       IPv6 forwarded and filtered, not masqueraded\n"
 	"  --no-input-rules    no input accepts: the admin filters input\n"
+	"  --transparent       the host routing of strait-proxy's transparent\n"
+	"                      mode (containers see their clients' own\n"
+	"                      addresses): a mark for packets of local\n"
+	"                      transparent sockets from BR, a rule and a\n"
+	"                      local route for the mark (IPv6 too with\n"
+	"                      --ipv6)\n"
+	"  --transparent-mark M   that mark (default 0x5354)\n"
+	"  --transparent-table T  that routing table (default 21332)\n"
 	"\n"
 	"An accept that another table's drop would override makes up fail,\n"
 	"naming the chain and the rule to add there.\n";
@@ -108,7 +118,8 @@ static const char args_usage_watch[] =
 	"                      a publish for the bridges matching PATTERN\n"
 	"                      (default: every one); repeatable\n"
 	"  --publish-file FILE the same, one a line ('#' comments)\n"
-	"  --backend, --ipv6, --ipv6-routed, --no-input-rules: as up\n";
+	"  --backend, --ipv6, --ipv6-routed, --no-input-rules,\n"
+	"  --transparent, --transparent-mark, --transparent-table: as up\n";
 
 static const char args_usage_exec[] =
 	"Usage: strait-netsetup exec [--user NAME] PROTO:HOSTIP:PORT -- "
@@ -366,6 +377,61 @@ static int args_set_no_input(struct args *a, const char *v, char *err,
 	return 0;
 }
 
+static int args_set_transparent(struct args *a, const char *v, char *err,
+				size_t errlen)
+{
+	(void)v, (void)err, (void)errlen;
+	a->transparent = true;
+	return 0;
+}
+
+/* A 32-bit number, decimal or 0x hex, not 0 */
+static int args_u32(const char *opt, const char *v, uint32_t *out, char *err,
+		    size_t errlen)
+{
+	unsigned long long n = 0;
+	bool hex = v[0] == '0' && (v[1] == 'x' || v[1] == 'X');
+	const char *p = hex ? v + 2 : v;
+	size_t k = 0;
+
+	for (; p[k] && k < 11; k++) {
+		int d = p[k] >= '0' && p[k] <= '9'	      ? p[k] - '0'
+			: hex && p[k] >= 'a' && p[k] <= 'f' ? p[k] - 'a' + 10
+			: hex && p[k] >= 'A' && p[k] <= 'F' ? p[k] - 'A' + 10
+							    : -1;
+
+		if (d < 0)
+			break;
+		n = n * (hex ? 16 : 10) + (unsigned)d;
+	}
+	if (!k || p[k] || !n || n > 0xffffffffULL)
+		return snprintf(err, errlen, "bad %s \"%.20s\": a number from 1 "
+				"to 0xffffffff", opt, v),
+		       -1;
+	*out = (uint32_t)n;
+	return 0;
+}
+
+static int args_set_tp_mark(struct args *a, const char *v, char *err,
+			    size_t errlen)
+{
+	a->have_tp = true;
+	return args_u32("--transparent-mark", v, &a->tp.mark, err, errlen);
+}
+
+static int args_set_tp_table(struct args *a, const char *v, char *err,
+			     size_t errlen)
+{
+	a->have_tp = true;
+	if (args_u32("--transparent-table", v, &a->tp.table, err, errlen))
+		return -1;
+	if (!tproute_table_ok(a->tp.table))
+		return snprintf(err, errlen, "--transparent-table %s is one of "
+				"the kernel's own tables (252-255)", v),
+		       -1;
+	return 0;
+}
+
 static int args_set_json(struct args *a, const char *v, char *err,
 			 size_t errlen)
 {
@@ -403,6 +469,9 @@ static const struct args_opt args_opts[] = {
 	{ "--ipv6", ARGS_NET, false, args_set_ipv6 },
 	{ "--ipv6-routed", ARGS_NET, false, args_set_routed },
 	{ "--no-input-rules", ARGS_NET, false, args_set_no_input },
+	{ "--transparent", ARGS_NET, false, args_set_transparent },
+	{ "--transparent-mark", ARGS_NET, true, args_set_tp_mark },
+	{ "--transparent-table", ARGS_NET, true, args_set_tp_table },
 	{ "--publish-file", ARGS_BIT(ARGS_WATCH), true, args_set_file },
 	{ "--json", ARGS_BIT(ARGS_STATUS), false, args_set_json },
 	{ "--user", ARGS_BIT(ARGS_EXEC), true, args_set_user },
@@ -466,6 +535,10 @@ static int args_complete(const struct args *a, char *err, size_t errlen)
 	if (a->have_subnet6 && a->ipv6_routed)
 		return snprintf(err, errlen, "--ipv6-routed masquerades no "
 				"IPv6: an IPv6 --subnet has no use"),
+		       -1;
+	if (a->have_tp && !a->transparent)
+		return snprintf(err, errlen, "--transparent-mark and "
+				"--transparent-table need --transparent"),
 		       -1;
 	if (a->no_input && (a->npublish || a->nwpub || a->publish_file))
 		return snprintf(err, errlen, "--no-input-rules: --publish "
@@ -697,6 +770,8 @@ int args_parse(int argc, char *const argv[], struct args *a, char *err,
 	memset(a, 0, sizeof(*a));
 	a->cmd = ARGS_HELP; /* until the command is known */
 	a->user = "nobody";
+	a->tp.mark = TPROUTE_MARK;
+	a->tp.table = TPROUTE_TABLE;
 	if (errlen)
 		err[0] = '\0';
 	if (argc < 2)

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "tproute.h"
 #include "valid.h"
 
 #define ARGS_MAX_PUBLISH 64
@@ -44,6 +45,9 @@ struct args_wpub {
  *		masquerading the bridge's IPv6 subnet as Docker does
  * @ipv6_routed: --ipv6 with the IPv6 subnet routed, not masqueraded
  * @no_input:	no input rules: the admin filters input
+ * @transparent: transparent mode's mark rule and policy routing
+ * @tp:		their mark and table (defaults TPROUTE_MARK, TPROUTE_TABLE)
+ * @have_tp:	--transparent-mark or --transparent-table was given
  * @json:	status: machine-readable
  * @user:	exec: user to become (default "nobody")
  * @spec:	exec: PROTO:HOSTIP:PORT as given
@@ -62,7 +66,8 @@ struct args {
 	struct valid_publish publish[ARGS_MAX_PUBLISH];
 	size_t npublish;
 	enum args_backend backend;
-	bool ipv6, ipv6_routed, no_input, json;
+	bool ipv6, ipv6_routed, no_input, json, transparent, have_tp;
+	struct tproute tp;
 	const char *user, *spec;
 	char *const *prog;
 	char pattern[ARGS_MAX_PATTERNS][ARGS_PATTERN_LEN];

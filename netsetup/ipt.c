@@ -158,11 +158,12 @@ struct ipt_jump {
 };
 
 /* A bridge's jumps, each a bit of a mask of those to handle */
-#define IPT_NJUMPS 3
+#define IPT_NJUMPS 4
 #define IPT_FWD (1U << 0)
 #define IPT_IN (1U << 1)
 #define IPT_NAT (1U << 2)
-#define IPT_ALL (IPT_FWD | IPT_IN | IPT_NAT)
+#define IPT_TP (1U << 3)
+#define IPT_ALL (IPT_FWD | IPT_IN | IPT_NAT | IPT_TP)
 
 struct ipt_br {
 	struct rules_names nm;
@@ -175,6 +176,7 @@ static void ipt_br(const char *bridge, struct ipt_br *b)
 	b->j[0] = (struct ipt_jump){ "filter", "FORWARD", b->nm.fwd };
 	b->j[1] = (struct ipt_jump){ "filter", "INPUT", b->nm.in };
 	b->j[2] = (struct ipt_jump){ "nat", "POSTROUTING", b->nm.post };
+	b->j[3] = (struct ipt_jump){ "mangle", "PREROUTING", b->nm.tp };
 }
 
 static int ipt_jump(const struct ipt_fam *f, const struct ipt_jump *j,
@@ -293,28 +295,33 @@ int ipt_down(const char *bridge, char *err, size_t errlen)
 int ipt_up(const char *bridge, const struct ipt_texts *t, char *err,
 	   size_t errlen)
 {
-	unsigned in = t->input ? IPT_IN : 0, stale = IPT_IN & ~in;
+	unsigned in = t->input ? IPT_IN : 0, tp = t->mangle ? IPT_TP : 0;
+	unsigned stale = (IPT_IN & ~in) | (IPT_TP & ~tp);
 	char ignored[256];
 	struct ipt_br b;
 
 	ipt_br(bridge, &b);
 	if (ipt_restore(&ipt_v4, t->filter, err, errlen) ||
 	    ipt_restore(&ipt_v4, t->nat, err, errlen) ||
-	    ipt_jumps_in(&ipt_v4, &b, IPT_FWD | in | IPT_NAT, err, errlen) ||
+	    (tp && ipt_restore(&ipt_v4, t->mangle, err, errlen)) ||
+	    ipt_jumps_in(&ipt_v4, &b, IPT_FWD | in | IPT_NAT | tp, err,
+			 errlen) ||
 	    (stale && ipt_down_fam(&ipt_v4, &b, stale, err, errlen)))
 		goto undo;
 	/* and what an earlier up put in that this one does not want (say
 	 * --ipv6 then --ipv6-routed) goes */
 	if (t->filter6) {
 		unsigned nat = t->nat6 ? IPT_NAT : 0;
+		unsigned tp6 = t->mangle6 ? IPT_TP : 0;
+		unsigned stale6 = (IPT_IN & ~in) | (IPT_NAT & ~nat) |
+				  (IPT_TP & ~tp6);
 
 		if (ipt_restore(&ipt_v6, t->filter6, err, errlen) ||
 		    (nat && ipt_restore(&ipt_v6, t->nat6, err, errlen)) ||
-		    ipt_jumps_in(&ipt_v6, &b, IPT_FWD | in | nat, err,
+		    (tp6 && ipt_restore(&ipt_v6, t->mangle6, err, errlen)) ||
+		    ipt_jumps_in(&ipt_v6, &b, IPT_FWD | in | nat | tp6, err,
 				 errlen) ||
-		    ((stale | (IPT_NAT & ~nat)) &&
-		     ipt_down_fam(&ipt_v6, &b, stale | (IPT_NAT & ~nat), err,
-				  errlen)))
+		    (stale6 && ipt_down_fam(&ipt_v6, &b, stale6, err, errlen)))
 			goto undo;
 	} else if (ipt_down_fam(&ipt_v6, &b, IPT_ALL, err, errlen)) {
 		goto undo;
@@ -328,7 +335,7 @@ undo:
 /**
  * ipt_list() - a chain's rules as iptables -S prints them
  * @v6:		ip6tables
- * @table:	"filter" or "nat"
+ * @table:	"filter", "nat" or "mangle"
  * @chain:	the chain
  * @out:	its "-A CHAIN ..." lines (and its "-N CHAIN" line)
  * @len:	size of @out
@@ -347,8 +354,8 @@ int ipt_list(bool v6, const char *table, const char *chain, char *out,
 /**
  * ipt_has_jump() - whether a built-in chain jumps to ours
  * @v6:		ip6tables
- * @table:	"filter" or "nat"
- * @from:	"INPUT", "FORWARD" or "POSTROUTING"
+ * @table:	"filter", "nat" or "mangle"
+ * @from:	"INPUT", "FORWARD", "POSTROUTING" or "PREROUTING"
  * @to:		our chain
  *
  * Return: true if it does

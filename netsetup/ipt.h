@@ -13,10 +13,12 @@ int ipt_run(const char *const argv[], const char *input, char *err,
  * @nat:	IPv4 nat table text (rules_ipt_nat)
  * @filter6:	IPv6 filter table text, or NULL for IPv4 only
  * @nat6:	IPv6 nat table text, or NULL for none (needs @filter6)
+ * @mangle:	IPv4 mangle table text (transparent mode), or NULL
+ * @mangle6:	IPv6 mangle table text, or NULL (needs @filter6)
  * @input:	the texts have input chains: jump to them from INPUT
  */
 struct ipt_texts {
-	const char *filter, *nat, *filter6, *nat6;
+	const char *filter, *nat, *filter6, *nat6, *mangle, *mangle6;
 	bool input;
 };
 

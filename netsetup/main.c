@@ -86,6 +86,9 @@ static void main_cfg(const struct args *a, struct state_cfg *c)
 	c->ipv6 = a->ipv6;
 	c->ipv6_routed = a->ipv6_routed;
 	c->input = !a->no_input;
+	c->transparent = a->transparent;
+	if (c->transparent)
+		c->tp = a->tp;
 	memcpy(c->publish, a->publish, a->npublish * sizeof(a->publish[0]));
 	c->npublish = a->npublish;
 	if (setup_check_ifaces(c, err, sizeof(err)))

@@ -13,6 +13,10 @@
  * not a filter: with the uplink's forwarding on, the outside could otherwise
  * route into the bridge); accept new connections to each published address
  * and port. Published ports are served by strait-proxy, so no DNAT exists.
+ * Transparent mode adds one rule: packets arriving from the bridge that
+ * belong to a local transparent socket (the container's answers to the
+ * proxy's connection from the client's address) get a mark, which the
+ * policy routing of tproute.c delivers locally.
  * A bridge's rules live in a table (nft) or chains (iptables) named after
  * it, and nothing in them concerns another bridge.
  */
@@ -72,6 +76,7 @@ void rules_names(const char *bridge, struct rules_names *n)
 	snprintf(n->fwd, sizeof(n->fwd), "STRAIT-FWD-%s", bridge);
 	snprintf(n->in, sizeof(n->in), "STRAIT-IN-%s", bridge);
 	snprintf(n->post, sizeof(n->post), "STRAIT-POST-%s", bridge);
+	snprintf(n->tp, sizeof(n->tp), "STRAIT-TP-%s", bridge);
 }
 
 /* An inet table filters IPv6 too; needed for --ipv6 and IPv6 publishes */
@@ -207,6 +212,12 @@ int rules_nft_up(const struct rules_in *in, char *buf, size_t len)
 	rules_add(&b, "\t\t%s\n", rule);
 	rules_add(&b, "\t\toifname \"%s\" drop\n", br);
 	rules_add(&b, "\t\tiifname \"%s\" drop\n\t}\n", br);
+	/* as nft lists it: the mark in 8 hex digits */
+	if (in->transparent)
+		rules_add(&b, "\tchain prerouting {\n\t\ttype filter hook "
+			      "prerouting priority mangle; policy accept;\n"
+			      "\t\tiifname \"%s\" socket transparent 1 meta "
+			      "mark set 0x%08x\n\t}\n", br, in->mark);
 	if (!in->no_input)
 		rules_nft_input(&b, in);
 	rules_add(&b, "}\n");
@@ -284,6 +295,11 @@ int rules_ipt_filter(const struct rules_in *in, int family, char *buf,
 			  nm.in, ip, family == AF_INET ? 32U : 128U, pr, pr,
 			  rules_ports(p, ':', port));
 	}
+	/* the container's answers to transparent connections, on a host
+	 * whose INPUT drops what is not accepted */
+	if (in->transparent && !in->no_input)
+		rules_add(&b, "-A %s -i %s -m mark --mark 0x%x -j ACCEPT\n",
+			  nm.in, br, in->mark);
 	rules_add(&b, "COMMIT\n");
 	return rules_done(&b);
 }
@@ -312,6 +328,29 @@ int rules_ipt_nat(const struct rules_in *in, int family, char *buf,
 	rules_add(&b, "*nat\n:%s - [0:0]\n", nm.post);
 	rules_add(&b, "-A %s -s %s -o %s -j MASQUERADE\n", nm.post, net,
 		  in->uplink);
+	rules_add(&b, "COMMIT\n");
+	return rules_done(&b);
+}
+
+/**
+ * rules_ipt_mangle() - transparent mode's mark, for iptables-restore
+ * --noflush (iptables and ip6tables alike)
+ * @in:		what to build (@in->transparent)
+ * @buf:	output
+ * @len:	size of @buf
+ *
+ * Return: 0, or -1 if @buf is too small
+ */
+int rules_ipt_mangle(const struct rules_in *in, char *buf, size_t len)
+{
+	struct rules_buf b = { buf, len, 0, false };
+	struct rules_names nm;
+
+	rules_names(in->bridge, &nm);
+	rules_add(&b, "*mangle\n:%s - [0:0]\n", nm.tp);
+	rules_add(&b, "-A %s -i %s -m socket --transparent -j MARK "
+		      "--set-xmark 0x%x/0xffffffff\n",
+		  nm.tp, in->bridge, in->mark);
 	rules_add(&b, "COMMIT\n");
 	return rules_done(&b);
 }

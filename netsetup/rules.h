@@ -11,8 +11,9 @@
  * Each bridge has rules of its own, so several bridges (a Docker network
  * each) can be set up side by side and taken down one at a time: the nft
  * table "strait-BRIDGE", the iptables chains "STRAIT-FWD-BRIDGE",
- * "STRAIT-IN-BRIDGE", "STRAIT-POST-BRIDGE" (28 characters at most with a
- * 15-character name, iptables' limit).
+ * "STRAIT-IN-BRIDGE", "STRAIT-POST-BRIDGE" and, in mangle for transparent
+ * mode, "STRAIT-TP-BRIDGE" (28 characters at most with a 15-character
+ * name, iptables' limit).
  */
 #define RULES_NAME_MAX 32
 
@@ -21,7 +22,7 @@
  */
 struct rules_names {
 	char table[RULES_NAME_MAX], fwd[RULES_NAME_MAX], in[RULES_NAME_MAX],
-		post[RULES_NAME_MAX];
+		post[RULES_NAME_MAX], tp[RULES_NAME_MAX];
 };
 
 /**
@@ -34,13 +35,17 @@ struct rules_names {
  * @npublish:	how many
  * @ipv6:	filter IPv6 too (nft: an inet table)
  * @no_input:	no input rules at all (the admin filters input)
+ * @transparent: mark packets from the bridge that belong to a local
+ *		transparent socket with @mark (transparent mode's replies)
+ * @mark:	that mark
  */
 struct rules_in {
 	const char *bridge, *uplink;
 	const struct valid_cidr *subnet, *subnet6;
 	const struct valid_publish *publish;
 	size_t npublish;
-	bool ipv6, no_input;
+	bool ipv6, no_input, transparent;
+	unsigned mark;
 };
 
 void rules_names(const char *bridge, struct rules_names *n);
@@ -53,5 +58,6 @@ int rules_ipt_filter(const struct rules_in *in, int family, char *buf,
 		     size_t len);
 int rules_ipt_nat(const struct rules_in *in, int family, char *buf,
 		  size_t len);
+int rules_ipt_mangle(const struct rules_in *in, char *buf, size_t len);
 
 #endif

@@ -17,6 +17,12 @@
  * first up: while it runs, its state file still holds them (and the old
  * uplink as "uplink-old"), so a failure half-way still restores them.
  *
+ * Transparent mode (--transparent): a mark rule with the others, then
+ * the policy routing (tproute.c) before the sysctls. The rule and route
+ * are the host's, shared by every bridge set up with the same mark and
+ * table: the last of them down removes them. A rule or route of someone
+ * else's using the mark or table makes up fail before anything changes.
+ *
  * Every up and down holds the state directory's lock throughout, and
  * never exits: it reports through @io and returns a SETUP_* code.
  */
@@ -38,6 +44,8 @@
 #define SETUP_RULES_MAX 16384
 /* Most sysctls all other bridges' state files hold together */
 #define SETUP_PEER_ITEMS 256
+/* Most other bridges whose transparent routing is looked at */
+#define SETUP_PEER_BRIDGES 64
 
 /* The prefix length of a netmask: its leading one bits */
 static unsigned setup_mask_len(const unsigned char *m, size_t n)
@@ -222,8 +230,10 @@ static int setup_preflight(const struct state_cfg *c, char *err,
 /* What the rule generators need to know */
 static struct rules_in setup_rules_in(const struct state_cfg *c)
 {
-	struct rules_in in = { c->bridge, c->uplink, &c->subnet, NULL,
-			       c->publish, c->npublish, c->ipv6, !c->input };
+	struct rules_in in = { c->bridge,     c->uplink,   &c->subnet,
+			       NULL,	      c->publish,  c->npublish,
+			       c->ipv6,	      !c->input,   c->transparent,
+			       c->tp.mark };
 
 	if (c->have_subnet6)
 		in.subnet6 = &c->subnet6;
@@ -245,7 +255,7 @@ static struct rules_in setup_rules_in(const struct state_cfg *c)
 int setup_ipt_texts(const struct state_cfg *c, struct ipt_texts *t)
 {
 	static char filter[SETUP_RULES_MAX], filter6[SETUP_RULES_MAX],
-		nat[1024], nat6[1024];
+		nat[1024], nat6[1024], mangle[512], mangle6[512];
 	struct rules_in in = setup_rules_in(c);
 	bool v6 = c->ipv6;
 	size_t i;
@@ -256,9 +266,15 @@ int setup_ipt_texts(const struct state_cfg *c, struct ipt_texts *t)
 	if (rules_ipt_filter(&in, AF_INET, filter, sizeof(filter)) ||
 	    rules_ipt_nat(&in, AF_INET, nat, sizeof(nat)) ||
 	    (v6 && rules_ipt_filter(&in, AF_INET6, filter6, sizeof(filter6))) ||
-	    (in.subnet6 && rules_ipt_nat(&in, AF_INET6, nat6, sizeof(nat6))))
+	    (in.subnet6 && rules_ipt_nat(&in, AF_INET6, nat6, sizeof(nat6))) ||
+	    (c->transparent &&
+	     (rules_ipt_mangle(&in, mangle, sizeof(mangle)) ||
+	      rules_ipt_mangle(&in, mangle6, sizeof(mangle6)))))
 		return -1;
 	t->filter = filter;
+	t->mangle = c->transparent ? mangle : NULL;
+	/* IPv6 transparent connections exist only where IPv6 is forwarded */
+	t->mangle6 = c->transparent && c->ipv6 ? mangle6 : NULL;
 	t->nat = nat;
 	t->filter6 = v6 ? filter6 : NULL;
 	t->nat6 = in.subnet6 ? nat6 : NULL;
@@ -343,15 +359,128 @@ static void setup_restore(const struct setup_io *io,
 	}
 }
 
-/* The other bridges' sysctls, in a static array */
+/* The other bridges' sysctls and transparent settings, in a static
+ * array */
 struct setup_peers {
 	struct sysctl_item it[SETUP_PEER_ITEMS];
 	size_t n;
+	struct state_cfg tp[SETUP_PEER_BRIDGES]; /* those with transparent */
+	size_t ntp;
 };
+
+/* Read what the other bridges' state files hold. Return: 0, or -1 with
+ * @err set */
+static int setup_peers_load(const char *dir, const char *bridge,
+			    struct setup_peers *p, char *err, size_t errlen)
+{
+	static char br[SETUP_PEER_BRIDGES][IFNAMSIZ];
+	static struct state one;
+	char path[4096];
+	size_t n, i;
+
+	p->ntp = 0;
+	if (state_peers(dir, bridge, p->it, SETUP_PEER_ITEMS, &p->n, err,
+			errlen) ||
+	    state_bridges(dir, br, SETUP_PEER_BRIDGES, &n, err, errlen))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!strcmp(br[i], bridge) ||
+		    state_path(dir, br[i], path, sizeof(path)) ||
+		    state_load(path, br[i], &one, err, errlen) <= 0)
+			continue;
+		if (one.cfg.transparent)
+			p->tp[p->ntp++] = one.cfg;
+	}
+	return 0;
+}
+
+/* Whether another bridge's setup uses @family's routing of @t */
+static bool setup_tp_shared(const struct setup_peers *p, int family,
+			    const struct tproute *t)
+{
+	size_t i;
+
+	for (i = 0; i < p->ntp; i++) {
+		if (p->tp[i].tp.mark == t->mark &&
+		    p->tp[i].tp.table == t->table &&
+		    (family == AF_INET || p->tp[i].ipv6))
+			return true;
+	}
+	return false;
+}
+
+/* The families whose transparent routing @c has */
+static bool setup_tp_fam(const struct state_cfg *c, int family)
+{
+	return c->transparent && (family == AF_INET || c->ipv6);
+}
+
+/*
+ * @c's routing out, family by family, unless another bridge uses it or
+ * @keep (the setup that replaces @c) has the same. Return: 0, or -1 with
+ * @err set
+ */
+static int setup_tp_down(const struct state_cfg *c,
+			 const struct state_cfg *keep,
+			 const struct setup_peers *p, char *err, size_t errlen)
+{
+	static const int fams[2] = { AF_INET, AF_INET6 };
+	int rc = 0, i;
+
+	for (i = 0; i < 2; i++) {
+		if (!setup_tp_fam(c, fams[i]) ||
+		    setup_tp_shared(p, fams[i], &c->tp) ||
+		    (keep && setup_tp_fam(keep, fams[i]) &&
+		     keep->tp.mark == c->tp.mark &&
+		     keep->tp.table == c->tp.table))
+			continue;
+		if (tproute_down(fams[i], &c->tp, err, errlen))
+			rc = -1;
+	}
+	return rc;
+}
+
+/* @c's routing in, where missing. Return: 0, or -1 with @err set */
+static int setup_tp_up(const struct state_cfg *c, char *err, size_t errlen)
+{
+	return (setup_tp_fam(c, AF_INET) &&
+		tproute_up(AF_INET, &c->tp, err, errlen)) ||
+			       (setup_tp_fam(c, AF_INET6) &&
+				tproute_up(AF_INET6, &c->tp, err, errlen))
+		       ? -1
+		       : 0;
+}
+
+/* Refuse, before anything changes, a rule or route of someone else's on
+ * @c's mark or table. Return: 0, or -1 with @err set */
+static int setup_tp_check(const struct state_cfg *c, char *err,
+			  size_t errlen)
+{
+	static const int fams[2] = { AF_INET, AF_INET6 };
+	struct tproute_seen seen;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!setup_tp_fam(c, fams[i]))
+			continue;
+		if (tproute_look(fams[i], &c->tp, &seen, err, errlen))
+			return -1;
+		if (seen.foreign[0])
+			return snprintf(err, errlen, "--transparent: %s %s; "
+					"nothing changed (choose another "
+					"--transparent-mark / "
+					"--transparent-table)",
+					fams[i] == AF_INET ? "IPv4" : "IPv6",
+					seen.foreign),
+			       -1;
+	}
+	return 0;
+}
 
 /*
  * What down does: the bridge's rules out (both backends' if @s is NULL:
- * no state to tell which), every sysctl in @s back to its value from
+ * no state to tell which), its transparent routing unless another
+ * bridge's setup shares it, every sysctl in @s back to its value from
  * before the first up except those another bridge's setup still uses
  * (@kept of them: the last one down restores them), the file removed.
  * Return: the sysctls restored, or -1 with @err set if a rule could not
@@ -364,10 +493,25 @@ static int setup_teardown(const struct setup_io *io, const char *bridge,
 {
 	struct sysctl_item put[SYSCTL_MAX_ITEMS];
 	size_t nput = 0, i;
+	char tp_err[256];
 	int rc;
 
 	rc = setup_rules_down(bridge, !s || s->cfg.backend == STATE_IPTABLES,
 			      err, errlen);
+	if (s) {
+		if (setup_tp_down(&s->cfg, NULL, p, tp_err, sizeof(tp_err)) &&
+		    !rc) {
+			snprintf(err, errlen, "%s", tp_err);
+			rc = -1;
+		}
+	} else {
+		/* no state to tell: the default routing, if no one uses it */
+		struct state_cfg dflt = { .transparent = true, .ipv6 = true,
+					  .tp = { TPROUTE_MARK,
+						  TPROUTE_TABLE } };
+
+		setup_tp_down(&dflt, NULL, p, tp_err, sizeof(tp_err));
+	}
 	*kept = 0;
 	for (i = 0; s && i < s->nitems; i++) {
 		if (!sysctl_find(p->it, p->n, &s->item[i]))
@@ -502,11 +646,15 @@ static void setup_report_up(const struct setup_io *io,
 			i < nwant ? want[i].val : cur->item[i].val,
 			was[i].val);
 	}
-	fprintf(io->out, "rules: %s%s, bridge %s, uplink %s, %zu published%s\n",
+	fprintf(io->out, "rules: %s%s, bridge %s, uplink %s, %zu published%s",
 		c->backend == STATE_NFT ? "nft table strait-"
 					: "iptables chains STRAIT-*-",
 		c->bridge, c->bridge, c->uplink, c->npublish,
 		c->input ? "" : ", no input rules");
+	if (c->transparent)
+		fprintf(io->out, ", transparent: fwmark 0x%x table %u (%s)",
+			c->tp.mark, c->tp.table, c->ipv6 ? "IPv4, IPv6" : "IPv4");
+	fputc('\n', io->out);
 }
 
 /* The rules failed: put the state back as it was, or take everything
@@ -553,10 +701,10 @@ static int setup_up_locked(const struct state_cfg *cfg,
 		return snprintf(err, errlen, "cannot name the state file"),
 		       SETUP_FAILED;
 	if (state_load(path, cfg->bridge, &old, err, errlen) < 0 ||
-	    state_peers(io->dir, cfg->bridge, p.it, SETUP_PEER_ITEMS, &p.n,
-			err, errlen))
+	    setup_peers_load(io->dir, cfg->bridge, &p, err, errlen))
 		return SETUP_FAILED;
-	if (verdict_check(cfg, "up", err, errlen))
+	if (verdict_check(cfg, "up", err, errlen) ||
+	    setup_tp_check(cfg, err, errlen))
 		return SETUP_FAILED;
 	if (old.uplink_old[0])
 		setup_leftover(io, &old, &p);
@@ -567,6 +715,13 @@ static int setup_up_locked(const struct state_cfg *cfg,
 	if (setup_rules_up(cfg, err, errlen))
 		return setup_up_failed(io, path, &old, &cur, &p,
 				       cfg->backend == STATE_NFT, err, errlen);
+	/* an earlier up's routing that this one does not want goes first,
+	 * so that a failure leaves none of ours */
+	if ((old.cfg.bridge[0] &&
+	     setup_tp_down(&old.cfg, cfg, &p, err, errlen)) ||
+	    setup_tp_up(cfg, err, errlen))
+		return setup_up_failed(io, path, &old, &cur, &p, false, err,
+				       errlen);
 	if (setup_write(io, &cur, want, nwant, &p, was, err, errlen))
 		return setup_up_failed(io, path, &old, &cur, &p, false, err,
 				       errlen);
@@ -623,8 +778,7 @@ static int setup_down_locked(const char *bridge, const char *uplink,
 		return snprintf(err, errlen, "cannot name the state file"),
 		       SETUP_FAILED;
 	have = state_load(path, bridge, &s, err, errlen);
-	if (have < 0 || state_peers(io->dir, bridge, p.it, SETUP_PEER_ITEMS,
-				    &p.n, err, errlen))
+	if (have < 0 || setup_peers_load(io->dir, bridge, &p, err, errlen))
 		return SETUP_FAILED;
 	if (uplink && have && strcmp(uplink, s.cfg.uplink) && io->warn)
 		fprintf(io->warn, "--uplink %s ignored: %s was set up with "
@@ -726,6 +880,29 @@ static int setup_plan_rules(const struct state_cfg *c, FILE *out, char *err,
 	return 0;
 }
 
+/* check's transparent routing: as ip(8) would add it, where missing */
+static int setup_plan_tp(const struct state_cfg *c, FILE *out, char *err,
+			 size_t errlen)
+{
+	static const int fams[2] = { AF_INET, AF_INET6 };
+	struct tproute_seen seen;
+	char text[256];
+	int i;
+
+	if (setup_tp_check(c, err, errlen))
+		return -1;
+	for (i = 0; i < 2; i++) {
+		if (!setup_tp_fam(c, fams[i]))
+			continue;
+		if (tproute_look(fams[i], &c->tp, &seen, err, errlen) ||
+		    tproute_format(fams[i], &c->tp, text, sizeof(text)))
+			return -1;
+		fprintf(out, "# transparent routing%s\n%s",
+			seen.rule && seen.route ? " (in place)" : "", text);
+	}
+	return 0;
+}
+
 /**
  * setup_plan() - what up would do, changing nothing (check)
  * @cfg:	what up would be asked for
@@ -750,11 +927,11 @@ int setup_plan(const struct state_cfg *cfg, const struct setup_io *io,
 		       SETUP_FAILED;
 	if (setup_preflight(cfg, err, errlen) ||
 	    state_load(path, cfg->bridge, &old, err, errlen) < 0 ||
-	    state_peers(io->dir, cfg->bridge, p.it, SETUP_PEER_ITEMS, &p.n,
-			err, errlen))
+	    setup_peers_load(io->dir, cfg->bridge, &p, err, errlen))
 		return SETUP_FAILED;
 	setup_plan_sysctls(cfg, &old, &p, io->out);
 	if (setup_plan_rules(cfg, io->out, err, errlen) ||
+	    setup_plan_tp(cfg, io->out, err, errlen) ||
 	    verdict_check(cfg, "check", err, errlen))
 		return SETUP_FAILED;
 	fprintf(io->out, "# every accept takes effect: no other table drops "

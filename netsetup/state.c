@@ -13,6 +13,7 @@
  *   backend nft
  *   ipv6 off|masquerade|routed
  *   input on|off
+ *   transparent 0x5354 21332                (with --transparent only)
  *   subnet 203.0.113.0/24
  *   subnet6 2001:db8:1::/64                 (with "ipv6 masquerade" only)
  *   publish tcp:198.51.100.1:8080           (any number, up to 64)
@@ -95,6 +96,8 @@ int state_format(const struct state *s, char *buf, size_t len)
 	STATE_PUT("backend %s\nipv6 %s\ninput %s\n",
 		  state_backend_name(c->backend), state_v6_name(c),
 		  c->input ? "on" : "off");
+	if (c->transparent)
+		STATE_PUT("transparent 0x%x %u\n", c->tp.mark, c->tp.table);
 	if (valid_format_cidr(&c->subnet, v, sizeof(v)))
 		return -1;
 	STATE_PUT("subnet %s\n", v);
@@ -216,7 +219,28 @@ static bool state_item_allowed(const struct state *s,
 	return !strcmp(it->key, v4 ? "forwarding" : "force_forwarding");
 }
 
-/* "backend", "ipv6", "input": the words after the uplinks */
+/* "transparent 0xMARK TABLE", exactly as state_format() writes it */
+static bool state_tp(const struct state_cur *c, struct state_cfg *cfg)
+{
+	char v[64], back[64];
+	unsigned mark, table;
+	int used = 0;
+
+	if (!state_val(c, v, sizeof(v)) ||
+	    sscanf(v, "0x%x %u%n", &mark, &table, &used) != 2 ||
+	    (size_t)used != strlen(v) || !mark || !tproute_table_ok(table))
+		return false;
+	snprintf(back, sizeof(back), "0x%x %u", mark, table);
+	if (strcmp(v, back))
+		return false;
+	cfg->transparent = true;
+	cfg->tp.mark = mark;
+	cfg->tp.table = table;
+	return true;
+}
+
+/* "backend", "ipv6", "input" (and "transparent"): the words after the
+ * uplinks */
 static bool state_modes(struct state_cur *c, struct state_cfg *cfg)
 {
 	static const char *const backends[] = { "nft", "iptables" };
@@ -232,6 +256,8 @@ static bool state_modes(struct state_cur *c, struct state_cfg *cfg)
 	cfg->ipv6 = m > 0;
 	cfg->ipv6_routed = m == 2;
 	cfg->input = in == 1;
+	if ((size_t)(c->end - c->p) > 12 && !memcmp(c->p, "transparent ", 12))
+		return state_next(c, "transparent") && state_tp(c, cfg);
 	return true;
 }
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "sysctl.h"
+#include "tproute.h"
 #include "valid.h"
 
 #define STATE_MAX_PUBLISH 64
@@ -25,6 +26,8 @@ enum state_backend { STATE_NFT, STATE_IPTABLES };
  * @ipv6:	IPv6 forwarded too
  * @ipv6_routed: IPv6 forwarded without masquerade (implies @ipv6)
  * @input:	input accepts for @publish (false: the admin filters input)
+ * @transparent: transparent mode's mark rule and policy routing
+ * @tp:		their mark and table (if @transparent)
  * @subnet:	the bridge's IPv4 network, masqueraded out of @uplink
  * @subnet6:	the bridge's IPv6 network, masqueraded (if @have_subnet6)
  * @have_subnet6: @subnet6 is masqueraded (--ipv6 without routed)
@@ -34,7 +37,8 @@ enum state_backend { STATE_NFT, STATE_IPTABLES };
 struct state_cfg {
 	char bridge[IFNAMSIZ], uplink[IFNAMSIZ];
 	enum state_backend backend;
-	bool ipv6, ipv6_routed, input;
+	bool ipv6, ipv6_routed, input, transparent;
+	struct tproute tp;
 	struct valid_cidr subnet, subnet6;
 	bool have_subnet6;
 	struct valid_publish publish[STATE_MAX_PUBLISH];

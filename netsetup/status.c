@@ -9,8 +9,9 @@
  * up; route_localnet, which must stay 0; our table or chains, rule by
  * rule against the rules up would write for the same setup (a rule
  * deleted or changed by hand, a table flushed, a jump gone after a
- * firewall reload); and whether another table now drops what ours
- * accepts. Any difference is drift: exit 1.
+ * firewall reload); transparent mode's rule and local route; and
+ * whether another table now drops what ours accepts. Any difference is
+ * drift: exit 1.
  *
  * Writes its report, text or JSON, to the FILE it is given.
  */
@@ -307,6 +308,34 @@ static void status_ipt(struct status_br *b)
 		if (nat)
 			status_ipt_chain(b, v6, "nat", "POSTROUTING", nm.post,
 					 nat);
+		if (v6 ? t.mangle6 : t.mangle)
+			status_ipt_chain(b, v6, "mangle", "PREROUTING", nm.tp,
+					 v6 ? t.mangle6 : t.mangle);
+	}
+}
+
+/* Transparent mode's policy routing, each family it has */
+static void status_tp(struct status_br *b)
+{
+	const struct state_cfg *c = &b->st.cfg;
+	struct tproute_seen seen;
+	char err[256];
+	int v6;
+
+	for (v6 = 0; v6 < 1 + c->ipv6; v6++) {
+		const char *f = v6 ? "IPv6" : "IPv4";
+
+		if (tproute_look(v6 ? AF_INET6 : AF_INET, &c->tp, &seen, err,
+				 sizeof(err))) {
+			status_drift(b, "%s", err);
+			continue;
+		}
+		if (!seen.rule)
+			status_drift(b, "%s rule fwmark 0x%x lookup %u is gone",
+				     f, c->tp.mark, c->tp.table);
+		if (!seen.route)
+			status_drift(b, "%s route local default dev lo table "
+				     "%u is gone", f, c->tp.table);
 	}
 }
 
@@ -325,6 +354,8 @@ static void status_check(struct status_br *b)
 		status_nft(b);
 	else
 		status_ipt(b);
+	if (b->st.cfg.transparent)
+		status_tp(b);
 	if (!verdict_check(&b->st.cfg, "status", verdict, sizeof(verdict)))
 		return;
 	/* the verdict's chain lines, one drift each */
@@ -353,6 +384,9 @@ static void status_text(const struct status_br *b, FILE *out)
 		valid_format_publish(&c->publish[i], v, sizeof(v));
 		fprintf(out, "  publish %s\n", v);
 	}
+	if (c->transparent)
+		fprintf(out, "  transparent fwmark 0x%x table %u\n", c->tp.mark,
+			c->tp.table);
 	for (i = 0; i < b->nsys; i++)
 		fprintf(out, "  sysctl %s = %s (up set %s%s%s)\n",
 			b->sys[i].name, b->sys[i].now, b->sys[i].want,
@@ -403,7 +437,12 @@ static void status_json_cfg(const struct state_cfg *c, FILE *out)
 		valid_format_publish(&c->publish[i], v, sizeof(v));
 		fprintf(out, "%s\"%s\"", i ? "," : "", v);
 	}
-	fputs("],", out);
+	fputs("],\"transparent\":", out);
+	if (c->transparent)
+		fprintf(out, "{\"mark\":%u,\"table\":%u},", c->tp.mark,
+			c->tp.table);
+	else
+		fputs("null,", out);
 }
 
 static void status_json(const struct status_br *b, FILE *out)

@@ -212,6 +212,9 @@ static int watch_cfg(const struct watch *w, const struct watch_br *b,
 	c->ipv6 = a->ipv6;
 	c->ipv6_routed = a->ipv6_routed;
 	c->input = !a->no_input;
+	c->transparent = a->transparent;
+	if (c->transparent)
+		c->tp = a->tp;
 	c->have_subnet6 = a->ipv6 && !a->ipv6_routed;
 	watch_publishes(w, b->name, c);
 	if (setup_subnet(b->name, AF_INET, &c->subnet) ||

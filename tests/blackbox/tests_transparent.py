@@ -8,8 +8,8 @@ topology (tests_netsetup.Topo):
 
 The host's routing that hands the container's answers back to the proxy
 (a mark for packets of transparent sockets, a rule and a local route for
-marked packets) is installed by strait-netsetup up --transparent where
-that exists, else here by hand, the same rules, in the test's namespace.
+marked packets) is installed by strait-netsetup up --transparent, with
+either backend, in the test's namespace.
 """
 import os
 import socket
@@ -18,13 +18,13 @@ import sys
 import time
 
 from sandbox import Proc, free_port
-from tests_netsetup import Topo, sh
+from tests_netsetup import Topo, ruleset, sh, sysctls
 from tests_tcp import check, start, test
 
 PY = sys.executable
 HELP = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                     "tphelp.py")
-MARK, TABLE = "0x2a", "142"
+MARK, TABLE = "0x5354", "21332"
 CTR4, CTR6 = "203.0.113.2", "2001:db8:1::2"
 CLI4, CLI6 = "198.51.100.2", "2001:db8:3::2"
 HOST4, HOST6 = "198.51.100.1", "2001:db8:3::1"
@@ -32,28 +32,14 @@ GW4, GW6 = "203.0.113.1", "2001:db8:1::1"
 CAP_NET_RAW = 1 << 13
 
 
-def _routing():
-    """The host's transparent routing, by hand (both families)."""
-    for fam in ("-4", "-6"):
-        sh("ip", fam, "rule", "add", "fwmark", MARK, "lookup", TABLE)
-        sh("ip", fam, "route", "add", "local",
-           "0.0.0.0/0" if fam == "-4" else "::/0", "dev", "lo", "table",
-           TABLE)
-    rules = ("table inet strait-tp-test {\n"
-             " chain prerouting {\n"
-             "  type filter hook prerouting priority mangle;\n"
-             "  socket transparent 1 meta mark set %s\n"
-             " }\n}\n" % MARK)
-    r = subprocess.run(["nft", "-f", "-"], input=rules, text=True,
-                       capture_output=True, timeout=10)
-    check(r.returncode == 0, "nft: %s" % r.stderr)
-
-
-def _topo(ctx, routing=True):
+def _topo(ctx, routing=True, backend="nft"):
+    """The topology, with the host's transparent routing installed by
+    strait-netsetup up --transparent (IPv4 and IPv6) unless not wanted"""
     t = Topo(ctx)
     t.addr6("cli0", HOST6 + "/64", "cli", CLI6 + "/64")
     if routing:
-        _routing()
+        t.netsetup("up", "--backend", backend, "--bridge", "br0",
+                   "--uplink", "eth0", "--ipv6", "--transparent")
     return t
 
 
@@ -94,11 +80,8 @@ def _seen(out):
     return (sip, int(sport)), (lip, int(lport))
 
 
-@test(strait_only=True, netsetup=True)
-def transparent_tcp_ipv4(ctx):
-    """8 MiB both ways byte-exact through a transparent proxy: the server
-    sees the outside client's address and port; half-close both orders."""
-    t = _topo(ctx)
+def _tcp_ipv4(ctx, backend):
+    t = _topo(ctx, backend=backend)
     _serve(ctx, t, "tcp-serve", CTR4, 7000)
     _serve(ctx, t, "tcp-first", CTR4, 7001)
     p = _proxy(ctx, HOST4, 7000)
@@ -111,20 +94,42 @@ def transparent_tcp_ipv4(ctx):
 
 
 @test(strait_only=True, netsetup=True)
-def transparent_tcp_ipv6(ctx):
-    """The same over IPv6: the server sees the client's IPv6 address."""
-    t = _topo(ctx)
+def transparent_tcp_ipv4(ctx):
+    """8 MiB both ways byte-exact through a transparent proxy: the server
+    sees the outside client's address and port; half-close both orders
+    (netsetup's nft backend)."""
+    _tcp_ipv4(ctx, "nft")
+
+
+@test(strait_only=True, netsetup=True)
+def transparent_tcp_ipv4_iptables(ctx):
+    """The same with netsetup's iptables backend (mangle mark rule)."""
+    _tcp_ipv4(ctx, "iptables")
+
+
+def _tcp_ipv6(ctx, backend):
+    t = _topo(ctx, backend=backend)
     _serve(ctx, t, "tcp-serve", CTR6, 7000)
     p = _proxy(ctx, HOST6, 7000, cip=CTR6)
-    seen, local = _seen(_client(t, "cli", "tcp", HOST6, p.hport, 1 << 20))
+    seen, local = _seen(_client(t, "cli", "tcp", HOST6, p.hport, 8 << 20))
     check(seen == local, "server saw %s, the client is %s" % (seen, local))
 
 
 @test(strait_only=True, netsetup=True)
-def transparent_udp(ctx):
-    """UDP, both families: several clients, each sees only its own replies
-    and the server sees each one's own address and port."""
-    t = _topo(ctx)
+def transparent_tcp_ipv6(ctx):
+    """The same over IPv6: the server sees the client's IPv6 address."""
+    _tcp_ipv6(ctx, "nft")
+
+
+@test(strait_only=True, netsetup=True)
+def transparent_tcp_ipv6_iptables(ctx):
+    """IPv6 with the iptables backend (ip6tables mangle, IPv6 rule and
+    local route)."""
+    _tcp_ipv6(ctx, "iptables")
+
+
+def _udp(ctx, backend):
+    t = _topo(ctx, backend=backend)
     for host, ctr in ((HOST4, CTR4), (HOST6, CTR6)):
         _serve(ctx, t, "udp-serve", ctr, 7002)
         p = _proxy(ctx, host, 7002, cip=ctr, proto="udp")
@@ -134,6 +139,19 @@ def transparent_udp(ctx):
             check(line.split()[1] == cli, "%s: server saw %s" % (host,
                                                                   line))
         check(len(out.splitlines()) == 4, "replies: %s" % out)
+
+
+@test(strait_only=True, netsetup=True)
+def transparent_udp(ctx):
+    """UDP, both families: several clients, each sees only its own replies
+    and the server sees each one's own address and port."""
+    _udp(ctx, "nft")
+
+
+@test(strait_only=True, netsetup=True)
+def transparent_udp_iptables(ctx):
+    """UDP, both families, with the iptables backend."""
+    _udp(ctx, "iptables")
 
 
 @test(strait_only=True, netsetup=True)
@@ -195,3 +213,114 @@ def transparent_without_routing_warns(ctx):
     while "is the routing in place?" not in p.stderr():
         check(time.monotonic() < deadline, "no warning: %r" % p.stderr())
         time.sleep(0.1)
+
+
+def _routes():
+    """Every policy rule and every route outside the main and local
+    tables, both families"""
+    out = []
+    for fam in ("-4", "-6"):
+        out += sh("ip", fam, "rule").stdout.splitlines()
+        out += [ln for ln in sh("ip", fam, "route", "show", "table",
+                                "all").stdout.splitlines()
+                if "table" in ln and "table local" not in ln and
+                "table main" not in ln]
+    return "\n".join(out)
+
+
+def _has_routing(mark=MARK, table=TABLE, fams=("-4", "-6")):
+    for fam in fams:
+        rules = sh("ip", fam, "rule").stdout
+        if "fwmark %s lookup %s proto 83" % (mark, table) not in rules:
+            return False
+        if "local default dev lo proto 83" not in sh(
+                "ip", fam, "route", "show", "table", table,
+                ok=False).stdout:
+            return False
+    return True
+
+
+def _netsetup_routing(ctx, backend):
+    t = _topo(ctx, routing=False)
+    t.second_bridge()
+    before = (_routes(), ruleset(), sysctls())
+    up = ("--backend", backend, "--uplink", "eth0", "--ipv6",
+          "--transparent")
+    chk = t.netsetup("check", "--bridge", "br0", *up).stdout
+    check("ip -4 rule add fwmark %s lookup %s proto 83" % (MARK, TABLE)
+          in chk and "ip -6 route add local ::/0 dev lo table %s" % TABLE
+          in chk, "check does not print the routing:\n%s" % chk)
+    check(_routes() == before[0], "check changed the routing")
+    t.netsetup("up", "--bridge", "br0", *up)
+    check(_has_routing(), "no routing after up:\n%s" % _routes())
+    mark_rule = ("socket transparent 1 meta mark set 0x00005354"
+                 if backend == "nft" else
+                 "-m socket --transparent -j MARK --set-xmark "
+                 "0x5354/0xffffffff")
+    check(mark_rule in ruleset() or mark_rule in sh(
+        "iptables-save", "-t", "mangle").stdout, "no mark rule")
+    if backend == "iptables":
+        check(mark_rule in sh("ip6tables-save", "-t", "mangle").stdout,
+              "no IPv6 mark rule")
+    again = _routes()
+    t.netsetup("up", "--bridge", "br0", *up)
+    check(_routes() == again, "a second up changed the routing")
+    st = t.netsetup("status", "--bridge", "br0", ok=False)
+    check(st.returncode == 0 and "transparent fwmark 0x5354 table 21332"
+          in st.stdout, "status: %s %s" % (st.stdout, st.stderr))
+    # a second bridge shares the routing: it stays until the last down
+    t.netsetup("up", "--bridge", "br1", *up, "--subnet", "2001:db8:9::/64")
+    t.netsetup("down", "--bridge", "br0")
+    check(_has_routing(), "down of one bridge took the shared routing")
+    t.netsetup("down", "--bridge", "br1")
+    check((_routes(), ruleset(), sysctls()) == before,
+          "down left something behind:\n%s\n%s" % (_routes(), ruleset()))
+
+
+@test(strait_only=True, netsetup=True)
+def transparent_netsetup_nft(ctx):
+    """strait-netsetup up --transparent (nft): check prints the routing,
+    up installs the mark rule, IPv4 and IPv6 rules and local routes once
+    (a second up changes nothing), status shows them, two bridges share
+    them until the last is down, and down leaves no rule, route or mark
+    behind."""
+    _netsetup_routing(ctx, "nft")
+
+
+@test(strait_only=True, netsetup=True)
+def transparent_netsetup_iptables(ctx):
+    """The same with the iptables backend (iptables and ip6tables mangle
+    chains)."""
+    _netsetup_routing(ctx, "iptables")
+
+
+@test(strait_only=True, netsetup=True)
+def transparent_netsetup_foreign(ctx):
+    """A rule or route of someone else's on the mark or table: up refuses
+    it with a clear error and changes nothing; another mark and table
+    work; a mark without --transparent is bad usage."""
+    t = _topo(ctx, routing=False)
+    sh("ip", "rule", "add", "fwmark", MARK, "lookup", "100")
+    before = (_routes(), ruleset(), sysctls())
+    up = ("up", "--bridge", "br0", "--uplink", "eth0", "--transparent")
+    r = t.netsetup(*up, ok=False)
+    check(r.returncode == 1 and "not ours" in r.stderr and
+          "--transparent-mark" in r.stderr and r.stderr.count("\n") == 1,
+          "foreign mark: exit %d: %s" % (r.returncode, r.stderr))
+    check((_routes(), ruleset(), sysctls()) == before and
+          not os.listdir(t.state), "a refused up changed something")
+    sh("ip", "rule", "del", "fwmark", MARK, "lookup", "100")
+    sh("ip", "route", "add", "192.0.2.0/24", "dev", "lo", "table", TABLE)
+    r = t.netsetup(*up, ok=False)
+    check(r.returncode == 1 and "table %s" % TABLE in r.stderr,
+          "foreign route: exit %d: %s" % (r.returncode, r.stderr))
+    t.netsetup(*up, "--transparent-mark", "0x77",
+               "--transparent-table", "177")
+    check(_has_routing("0x77", "177", ("-4",)), "mark 0x77 table 177:\n%s"
+          % _routes())
+    t.netsetup("down", "--bridge", "br0")
+    check(not _has_routing("0x77", "177", ("-4",)), "down left 0x77")
+    r = t.netsetup("up", "--bridge", "br0", "--uplink", "eth0",
+                   "--transparent-mark", "7", ok=False)
+    check(r.returncode == 2 and "need --transparent" in r.stderr,
+          "mark without --transparent: %d %s" % (r.returncode, r.stderr))

@@ -10,6 +10,10 @@
                                  until it answers; print our port, then
                                  what came back, escaped (a PROXY header
                                  first?)
+    client.py whoami tcp|udp HOST PORT
+                                 ask a whoami server, retried until it
+                                 answers; print our own address and port,
+                                 then the one it saw
 """
 import hashlib
 import socket
@@ -39,6 +43,33 @@ def par(n, url):
     for t in ts:
         t.join(60)
     return "\n".join(str(x) for x in out)
+
+
+def whoami(proto, host, port):
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    deadline = time.monotonic() + 20
+    while True:
+        kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
+        s = socket.socket(fam, kind)
+        s.settimeout(2)
+        try:
+            if proto == "tcp":
+                s.connect((host, port))
+                got = s.makefile().readline()
+            else:
+                s.connect((host, port))
+                s.send(b"who?")
+                got = s.recv(200).decode()
+            me = s.getsockname()
+            if got.strip():
+                return "%s %d\n%s" % (me[0], me[1], got.strip())
+        except OSError:
+            pass
+        finally:
+            s.close()
+        if time.monotonic() > deadline:
+            return "FAIL no answer"
+        time.sleep(0.3)
 
 
 def udp(host, port, sizes):
@@ -105,3 +136,5 @@ if __name__ == "__main__":
         print(pp(sys.argv[2], int(sys.argv[3])), end="")
     elif cmd == "listen":
         listen(sys.argv[2], int(sys.argv[3]))
+    elif cmd == "whoami":
+        print(whoami(sys.argv[2], sys.argv[3], int(sys.argv[4])))

@@ -69,8 +69,9 @@ def netns_inode(name):
 class Env:
     """One dockerd (and containerd) in a namespace of its own."""
 
-    def __init__(self, proxy, iptables, ipfwd, uplink=False):
+    def __init__(self, proxy, iptables, ipfwd, uplink=False, env=None):
         self.proxy = proxy
+        self.env = env or {"STRAIT_PROXY_PROTOCOL": "v1:18085"}
         self.ns = "strait-d%d-%s" % (os.getpid(), iptables)
         self.out_ns = self.ns + "-out" if uplink else None
         self.w = tempfile.mkdtemp(prefix="strait-e2e-%d-" % os.getpid())
@@ -104,7 +105,7 @@ class Env:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=open(os.path.join(self.w, "launch.log"), "w"),
             close_fds=True,
-            env=dict(os.environ, STRAIT_PROXY_PROTOCOL="v1:18085"))
+            env=dict(os.environ, **self.env))
         deadline = time.monotonic() + 60
         while self.docker("version", ok=False).returncode:
             if self.launcher.poll() is not None or \
@@ -259,8 +260,9 @@ def build_image(env):
     for applet in run(["/bin/busybox", "--list"]).stdout.split():
         if applet != "busybox":
             os.symlink("busybox", os.path.join(root, "bin", applet))
-    run(["cc", "-static", "-O2", "-o", os.path.join(root, "bin/udp_echo"),
-         os.path.join(HERE, "udp_echo.c")])
+    for prog in ("udp_echo", "whoami"):
+        run(["cc", "-static", "-O2", "-o", os.path.join(root, "bin", prog),
+             os.path.join(HERE, prog + ".c")])
     with open(os.path.join(root, "www/index.html"), "w") as f:
         f.write("hello from strait e2e\n")
     blob = os.urandom(1 << 20)
@@ -481,6 +483,50 @@ def seed_setup(proxy, netsetup):
         env.stop()
 
 
+def transparent(proxy, netsetup):
+    """The real dockerd with --iptables=false, STRAIT_TRANSPARENT=1 in its
+    environment and strait-netsetup up --transparent on docker0: the
+    container's server sees (and logs) the outside client's own address
+    and port, TCP and UDP. docker-proxy, in the same test, shows the
+    bridge's gateway."""
+    env = Env(proxy, "false", "false", uplink=True,
+              env={"STRAIT_TRANSPARENT": "1"})
+    try:
+        env.start()
+        build_image(env)
+        env.in_ns(netsetup, "up", "--bridge", "docker0", "--uplink", "eth0",
+                  "--transparent", "--publish", "tcp:192.0.2.1:18086",
+                  "--publish", "udp:192.0.2.1:18086")
+        env.docker("run", "-d", "--name", "who", "-p", "192.0.2.1:18086:90",
+                   "-p", "192.0.2.1:18086:90/udp", IMAGE, "/bin/whoami",
+                   "90")
+        done = []
+        for proto in ("tcp", "udp"):
+            out = env.client("whoami", proto, "192.0.2.1", "18086",
+                             ns=env.out_ns)
+            me, seen = (out.split("\n") + [""])[:2]
+            want = me if env.strait else "203.0.113.1"
+            check(seen.startswith(want), "%s: the container saw %r, the "
+                  "client is %r" % (proto, seen, me))
+            logs = env.docker("logs", "who").stdout
+            check("%s %s" % (proto, seen) in logs, "%s: not in the "
+                  "container's log: %r" % (proto, logs[-300:]))
+            done.append("transparent %s: the container %s" % (
+                proto, "sees and logs the outside client's own address "
+                "and port (%s)" % seen if env.strait else
+                "sees the gateway (%s): docker-proxy ignores "
+                "STRAIT_TRANSPARENT" % seen))
+        env.docker("rm", "-f", "who", timeout=30)
+        env.in_ns(netsetup, "down", "--bridge", "docker0")
+        rules = env.in_ns("ip", "rule").stdout
+        check("0x5354" not in rules, "rule left after down: %s" % rules)
+        return done
+    except Fail as e:
+        raise Fail("%s\n%s" % (e, env.log()))
+    finally:
+        env.stop()
+
+
 def main():
     proxy = os.path.abspath(sys.argv[1])
     netsetup = None
@@ -495,6 +541,7 @@ def main():
             ("iptables=true", lambda: scenario(proxy, "true"))]
     if netsetup:
         runs.append(("seed setup", lambda: seed_setup(proxy, netsetup)))
+        runs.append(("transparent", lambda: transparent(proxy, netsetup)))
     for name, fn in runs:
         signal.alarm(WATCHDOG)
         try:

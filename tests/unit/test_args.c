@@ -329,6 +329,31 @@ static void test_bad(void **state)
 	     "masquerades the bridge's IPv6 subnet, --ipv6-routed does "
 	     "not",
 	     ARGS_CHECK},
+	    {{"up", "--bridge", "br0", "--uplink", "eth0",
+	      "--transparent-mark", "0x10"},
+	     "--transparent-mark and --transparent-table need --transparent",
+	     ARGS_UP},
+	    {{"up", "--bridge", "br0", "--uplink", "eth0", "--transparent",
+	      "--transparent-mark", "0"},
+	     "bad --transparent-mark \"0\": a number from 1 to 0xffffffff",
+	     ARGS_UP},
+	    {{"up", "--bridge", "br0", "--uplink", "eth0", "--transparent",
+	      "--transparent-mark", "0x100000000"},
+	     "bad --transparent-mark \"0x100000000\": a number from 1 to "
+	     "0xffffffff",
+	     ARGS_UP},
+	    {{"up", "--bridge", "br0", "--uplink", "eth0", "--transparent",
+	      "--transparent-table", "12x"},
+	     "bad --transparent-table \"12x\": a number from 1 to 0xffffffff",
+	     ARGS_UP},
+	    {{"up", "--bridge", "br0", "--uplink", "eth0", "--transparent",
+	      "--transparent-table", "254"},
+	     "--transparent-table 254 is one of the kernel's own tables "
+	     "(252-255)",
+	     ARGS_UP},
+	    {{"down", "--bridge", "br0", "--transparent"},
+	     "unknown option \"--transparent\" for down",
+	     ARGS_DOWN},
 	    {{"up", "--bridge", "br0", "--uplink", "eth0", "--no-input-rules",
 	      "--publish", "tcp:192.0.2.1:80"},
 	     "--no-input-rules: --publish would have no effect (the "
@@ -430,6 +455,44 @@ static void test_usage(void **state)
 	}
 	assert_non_null(strstr(args_usage(ARGS_UP), "--no-input-rules"));
 	assert_non_null(strstr(args_usage(ARGS_WATCH), "--publish-file"));
+	assert_non_null(strstr(args_usage(ARGS_UP), "--transparent-table"));
+	assert_non_null(strstr(args_usage(ARGS_WATCH), "--transparent"));
+}
+
+/* --transparent: defaults, and the mark and table as given */
+static void test_transparent(void **state)
+{
+	static const char *const dflt[] = { "up", "--bridge", "br0",
+					    "--uplink", "eth0",
+					    "--transparent", NULL };
+	static const char *const given[] = {
+		"watch", "--bridge", "br-*", "--uplink", "eth0",
+		"--transparent", "--transparent-mark=0xFFFFFFFF",
+		"--transparent-table", "4000000000", NULL
+	};
+	static const char *const dec[] = { "check", "--bridge", "br0",
+					   "--uplink", "eth0",
+					   "--transparent-mark", "42",
+					   "--transparent", NULL };
+	static const char *const off[] = { "up", "--bridge", "br0",
+					   "--uplink", "eth0", NULL };
+	struct args a;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(dflt, &a, err, sizeof(err)), 0);
+	assert_true(a.transparent);
+	assert_int_equal(a.tp.mark, 0x5354);
+	assert_int_equal(a.tp.table, 21332);
+	assert_int_equal(parse(given, &a, err, sizeof(err)), 0);
+	assert_true(a.transparent);
+	assert_int_equal(a.tp.mark, 0xffffffffU);
+	assert_int_equal(a.tp.table, 4000000000U);
+	assert_int_equal(parse(dec, &a, err, sizeof(err)), 0);
+	assert_int_equal(a.tp.mark, 42);
+	assert_int_equal(a.tp.table, 21332);
+	assert_int_equal(parse(off, &a, err, sizeof(err)), 0);
+	assert_false(a.transparent);
 }
 
 int main(void)
@@ -441,6 +504,7 @@ int main(void)
 	    cmocka_unit_test(test_exec),
 	    cmocka_unit_test(test_bad),
 	    cmocka_unit_test(test_usage),
+	    cmocka_unit_test(test_transparent),
 	};
 
 	return cmocka_run_group_tests_name("args", tests, NULL, NULL);

@@ -20,7 +20,8 @@ static struct rules_in spec_in(void)
 {
 	char err[128];
 	struct rules_in in = { "docker0", "eth0", &subnet, NULL,
-			       pub,	  1,	  false,   false };
+			       pub,	  1,	  false,   false,
+			       false,	  0 };
 
 	assert_int_equal(valid_cidr("172.17.0.0/16", &subnet, err, sizeof(err)),
 			 0);
@@ -250,6 +251,43 @@ static void test_no_input(void **state)
 	assert_null(strstr(buf, "STRAIT-IN"));
 }
 
+/* Transparent mode: the mark rule in nft's prerouting at mangle
+ * priority, iptables' mangle chain, and an input accept for the marked
+ * answers where input rules are ours */
+static void test_transparent(void **state)
+{
+	struct rules_in in = spec_in();
+	char buf[4096];
+
+	(void)state;
+	assert_int_equal(rules_nft_up(&in, buf, sizeof(buf)), 0);
+	assert_null(strstr(buf, "prerouting"));
+	assert_int_equal(rules_ipt_filter(&in, AF_INET, buf, sizeof(buf)), 0);
+	assert_null(strstr(buf, "mark"));
+	in.transparent = true;
+	in.mark = 0x5354;
+	assert_int_equal(rules_nft_up(&in, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf,
+		"\tchain prerouting {\n"
+		"\t\ttype filter hook prerouting priority mangle; policy "
+		"accept;\n"
+		"\t\tiifname \"docker0\" socket transparent 1 meta mark set "
+		"0x00005354\n\t}\n"));
+	assert_int_equal(rules_ipt_mangle(&in, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "*mangle\n:STRAIT-TP-docker0 - [0:0]\n"
+				 "-A STRAIT-TP-docker0 -i docker0 -m socket "
+				 "--transparent -j MARK --set-xmark "
+				 "0x5354/0xffffffff\nCOMMIT\n");
+	assert_int_equal(rules_ipt_filter(&in, AF_INET, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "-A STRAIT-IN-docker0 -i docker0 -m mark "
+				    "--mark 0x5354 -j ACCEPT\nCOMMIT\n"));
+	in.no_input = true;
+	in.npublish = 0;
+	assert_int_equal(rules_ipt_filter(&in, AF_INET, buf, sizeof(buf)), 0);
+	assert_null(strstr(buf, "mark"));
+	assert_int_equal(rules_ipt_mangle(&in, buf, 20), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_masquerade6),
 		cmocka_unit_test(test_port_range),
 		cmocka_unit_test(test_no_input),
+		cmocka_unit_test(test_transparent),
 	};
 
 	return cmocka_run_group_tests_name("rules", tests, NULL, NULL);

@@ -20,6 +20,7 @@ static const char good[] = "strait-netsetup-state 1\n"
 			   "backend iptables\n"
 			   "ipv6 masquerade\n"
 			   "input on\n"
+			   "transparent 0x5354 21332\n"
 			   "subnet 203.0.113.0/24\n"
 			   "subnet6 2001:db8:1::/64\n"
 			   "publish tcp:198.51.100.1:8080\n"
@@ -45,6 +46,9 @@ static void test_roundtrip(void **state)
 	assert_string_equal(s.uplink_old, "wan1");
 	assert_int_equal(s.cfg.backend, STATE_IPTABLES);
 	assert_true(s.cfg.ipv6 && !s.cfg.ipv6_routed && s.cfg.input);
+	assert_true(s.cfg.transparent);
+	assert_int_equal(s.cfg.tp.mark, 0x5354);
+	assert_int_equal(s.cfg.tp.table, 21332);
 	assert_true(s.cfg.have_subnet6);
 	assert_int_equal(s.cfg.subnet.len, 24);
 	assert_int_equal(s.cfg.npublish, 2);
@@ -65,6 +69,7 @@ static void test_roundtrip(void **state)
 			 0);
 	assert_true(s.cfg.ipv6_routed && !s.cfg.have_subnet6);
 	assert_false(s.cfg.input);
+	assert_false(s.cfg.transparent);
 }
 
 /* @from replaced by @to in the good text (@to NULL: @from appended) */
@@ -109,6 +114,17 @@ static const struct {
 	  "sysctl ipv4 wan1 forwarding 0\nsysctl ipv4 eth0 forwarding 1\n" },
 	{ "sysctl ipv4 wan1 forwarding 0\n",
 	  "sysctl ipv4 wan1 forwarding 0\npublish tcp:198.51.100.1:80\n" },
+	{ "transparent 0x5354 21332\n", "transparent 0x5354\n" },
+	{ "transparent 0x5354 21332\n", "transparent 0x05354 21332\n" },
+	{ "transparent 0x5354 21332\n", "transparent 0X5354 21332\n" },
+	{ "transparent 0x5354 21332\n", "transparent 21332 21332\n" },
+	{ "transparent 0x5354 21332\n", "transparent 0x0 21332\n" },
+	{ "transparent 0x5354 21332\n", "transparent 0x5354 254\n" },
+	{ "transparent 0x5354 21332\n", "transparent 0x5354 0\n" },
+	{ "transparent 0x5354 21332\n", "transparent 0x5354 21332 x\n" },
+	{ "transparent 0x5354 21332\n", "transparent on\n" },
+	{ "input on\ntransparent 0x5354 21332\n",
+	  "transparent 0x5354 21332\ninput on\n" },
 	{ "", "junk\n" },
 	{ "", "\n" },
 };
@@ -148,7 +164,7 @@ static void test_strict(void **state)
 	assert_int_equal(state_parse(good, strlen(good) - 1, "br0", &s, err,
 				     sizeof(err)),
 			 -1);
-	assert_non_null(strstr(err, "(line 17)"));
+	assert_non_null(strstr(err, "(line 18)"));
 }
 
 static void test_files(void **state)
