@@ -803,6 +803,16 @@ static int cfg_check(const struct cfg *cfg, unsigned seen, char *err,
 		{ OPT_CONTAINER_IP, "container-ip" },
 		{ OPT_CONTAINER_PORT, "container-port" },
 	};
+	static const struct {
+		enum cfg_opt opt;
+		const char *name;
+		bool udp;
+	} only[] = {
+		{ OPT_CONNECT_TIMEOUT, "connect-timeout", false },
+		{ OPT_HALF_CLOSE, "half-close-timeout", false },
+		{ OPT_UDP_TIMEOUT, "udp-timeout", true },
+		{ OPT_UDP_MAX_FLOWS, "udp-max-flows", true },
+	};
 	size_t i;
 
 	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
@@ -814,6 +824,15 @@ static int cfg_check(const struct cfg *cfg, unsigned seen, char *err,
 	if (cfg->pp_version && cfg->proto != CFG_PROTO_TCP)
 		return snprintf(err, errlen, "-proxy-protocol is for tcp only"),
 		       -1;
+	/* a flag the other protocol's proxy would silently ignore */
+	for (i = 0; i < sizeof(only) / sizeof(only[0]); i++) {
+		if ((seen & (1U << only[i].opt)) &&
+		    (cfg->proto == CFG_PROTO_UDP) != only[i].udp)
+			return snprintf(err, errlen, "-%s is for %s only",
+					only[i].name,
+					only[i].udp ? "udp" : "tcp"),
+			       -1;
+	}
 	return 0;
 }
 

@@ -510,8 +510,9 @@ static void test_udp_settings(void **state)
 			 0);
 	assert_int_equal(c.udp_timeout_ms, 120000);
 
-	assert_int_equal(PARSE(&c, err, "-udp-timeout=300ms", "-udp-max-flows",
-			       "1000", "-host-ip", "::", "-host-port", "53",
+	assert_int_equal(PARSE(&c, err, "-proto", "udp", "-udp-timeout=300ms",
+			       "-udp-max-flows", "1000", "-host-ip", "::",
+			       "-host-port", "53",
 			       "-container-ip", "10.0.0.2", "-container-port",
 			       "53"),
 			 0);
@@ -654,6 +655,30 @@ static void test_proxy_protocol(void **state)
 			       "53"),
 			 -1);
 	assert_string_equal(err, "-proxy-protocol is for tcp only");
+	/* nor may either protocol's proxy ignore the other's flags */
+	assert_int_equal(PARSE(&c, err, "-proto", "udp", "-connect-timeout",
+			       "5s", "-container-ip", "10.0.0.2",
+			       "-container-port", "53"),
+			 -1);
+	assert_string_equal(err, "-connect-timeout is for tcp only");
+	assert_int_equal(PARSE(&c, err, "-proto", "udp",
+			       "-half-close-timeout=1m", "-container-ip",
+			       "10.0.0.2", "-container-port", "53"),
+			 -1);
+	assert_string_equal(err, "-half-close-timeout is for tcp only");
+	assert_int_equal(PARSE(&c, err, "-udp-timeout", "30s", "-container-ip",
+			       "10.0.0.2", "-container-port", "80"),
+			 -1);
+	assert_string_equal(err, "-udp-timeout is for udp only");
+	assert_int_equal(PARSE(&c, err, "-proto", "tcp", "-udp-max-flows",
+			       "10", "-container-ip", "10.0.0.2",
+			       "-container-port", "80"),
+			 -1);
+	assert_string_equal(err, "-udp-max-flows is for udp only");
+	assert_int_equal(PARSE(&c, err, "-proto", "udp", "-udp-timeout", "30s",
+			       "-udp-max-flows", "10", "-container-ip",
+			       "10.0.0.2", "-container-port", "53"),
+			 0);
 	assert_int_equal(PARSE(&c, err, "-proto", "udp", "-host-ip", "::",
 			       "-host-port", "53", "-container-ip", "10.0.0.2",
 			       "-container-port", "53"),
