@@ -163,3 +163,37 @@ def netsetup_watch_publishes(ctx):
     check(same_sysctls(before), "sysctls after SIGTERM are not as before")
     check(ruleset() == rules0, "rules left after SIGTERM:\n%s" % ruleset())
     check(not os.listdir(t.state), "state files left")
+
+
+@test(strait_only=True, netsetup=True)
+def netsetup_watch_transparent(ctx):
+    """watch --transparent: a bridge that appears gets the mark rule, and
+    the policy routing is in place, so a transparent proxy to its
+    container works (the server sees the outside client's own address);
+    the routing stays while a bridge is left and goes with SIGINT."""
+    import tests_transparent as tp
+    t = Topo(ctx)
+    routes0 = tp._routes()
+    p = start_watch(t, "--bridge", "br-*", "--uplink", "eth0",
+                    "--transparent")
+    bridge(t, "br-a", "172.30.1.0/24", "a")
+    bridge(t, "br-b", "172.30.2.0/24", "b")
+    within(2, lambda: has_table("strait-br-a") and has_table("strait-br-b"),
+           "both bridges set up")
+    check(tp._has_routing(fams=("-4",)), "no routing:\n%s" % tp._routes())
+    check("socket transparent 1 meta mark set 0x00005354" in sh(
+        "nft", "list", "table", "ip", "strait-br-b").stdout,
+          "no mark rule for br-b")
+    tp._serve(ctx, t, "tcp-serve", "172.30.2.2", 7000, role="b")
+    px = tp._proxy(ctx, tp.HOST4, 7000, cip="172.30.2.2")
+    seen, local = tp._seen(tp._client(t, "cli", "tcp", tp.HOST4, px.hport,
+                                      1000))
+    check(seen == local, "server saw %s, the client is %s" % (seen, local))
+    sh("ip", "link", "del", "br-a")
+    within(2, lambda: not has_table("strait-br-a"), "br-a taken down")
+    check(tp._has_routing(fams=("-4",)), "routing went with br-a while "
+          "br-b still uses it")
+    p.signal(signal.SIGINT)
+    check(p.wait(10) == 0, "watch exit after SIGINT: %s" % p.stderr())
+    check(tp._routes() == routes0, "routing left after watch:\n%s"
+          % tp._routes())

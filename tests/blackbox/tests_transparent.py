@@ -43,8 +43,8 @@ def _topo(ctx, routing=True, backend="nft"):
     return t
 
 
-def _serve(ctx, t, mode, host, port):
-    p = Proc(["ip", "netns", "exec", t.ns["ctr"], PY, HELP, mode, host,
+def _serve(ctx, t, mode, host, port, role="ctr"):
+    p = Proc(["ip", "netns", "exec", t.ns[role], PY, HELP, mode, host,
               str(port)], fd3=False)
     ctx.sb.spawn(p)
     deadline = time.monotonic() + 20
