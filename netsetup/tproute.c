@@ -116,31 +116,6 @@ static void tproute_route_req(struct tproute_req *r, int family,
 	tproute_u32(r, RTA_OIF, lo);
 }
 
-/* Send @r and read its acknowledgement. Return: 0, or the error (> 0) */
-static int tproute_ask(int fd, struct tproute_req *r)
-{
-	static char buf[TPROUTE_BUF];
-	struct nlmsghdr *h;
-	ssize_t n;
-
-	r->nh.nlmsg_seq = 1;
-	if (send(fd, r, r->nh.nlmsg_len, 0) < 0)
-		return errno;
-	for (;;) {
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? errno : EPROTO;
-		for (h = (struct nlmsghdr *)(void *)buf;
-		     NLMSG_OK(h, (unsigned)n); h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_type == NLMSG_ERROR)
-				return -((struct nlmsgerr *)NLMSG_DATA(h))
-						->error;
-		}
-	}
-}
-
 /* A u32 attribute's value, if @a is one */
 static bool tproute_get_u32(const struct rtattr *a, uint32_t *v)
 {
@@ -241,27 +216,19 @@ static void tproute_route_seen(const struct nlmsghdr *h,
 			 rt->rtm_protocol);
 }
 
-/* Dump @type (RTM_GETRULE, RTM_GETROUTE) of @family into @s */
-static int tproute_dump(int fd, int family, unsigned short type,
-			const struct tproute *t, unsigned lo,
+/*
+ * Read @fd's answer to our last request up to its end: the
+ * acknowledgement (an error message, 0 for success) or, for a dump, the
+ * done message; the rules and routes of a dump go into @s.
+ * Return: 0, or the error (> 0)
+ */
+static int tproute_read(int fd, const struct tproute *t, unsigned lo,
 			struct tproute_seen *s)
 {
 	static char buf[TPROUTE_BUF];
-	struct {
-		struct nlmsghdr nh;
-		struct rtmsg rt;
-	} req;
 	struct nlmsghdr *h;
 	ssize_t n;
 
-	memset(&req, 0, sizeof(req));
-	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.rt));
-	req.nh.nlmsg_type = type;
-	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.nh.nlmsg_seq = 2;
-	req.rt.rtm_family = (unsigned char)family;
-	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0)
-		return errno;
 	for (;;) {
 		n = recv(fd, buf, sizeof(buf), 0);
 		if (n < 0 && errno == EINTR)
@@ -275,12 +242,42 @@ static int tproute_dump(int fd, int family, unsigned short type,
 			if (h->nlmsg_type == NLMSG_ERROR)
 				return -((struct nlmsgerr *)NLMSG_DATA(h))
 						->error;
-			if (h->nlmsg_type == RTM_NEWRULE)
+			if (s && h->nlmsg_type == RTM_NEWRULE)
 				tproute_rule_seen(h, t, s);
-			else if (h->nlmsg_type == RTM_NEWROUTE)
+			else if (s && h->nlmsg_type == RTM_NEWROUTE)
 				tproute_route_seen(h, t, lo, s);
 		}
 	}
+}
+
+/* Send @r and read its acknowledgement. Return: 0, or the error (> 0) */
+static int tproute_ask(int fd, struct tproute_req *r)
+{
+	r->nh.nlmsg_seq = 1;
+	if (send(fd, r, r->nh.nlmsg_len, 0) < 0)
+		return errno;
+	return tproute_read(fd, NULL, 0, NULL);
+}
+
+/* Dump @type (RTM_GETRULE, RTM_GETROUTE) of @family into @s */
+static int tproute_dump(int fd, int family, unsigned short type,
+			const struct tproute *t, unsigned lo,
+			struct tproute_seen *s)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct rtmsg rt;
+	} req;
+
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.rt));
+	req.nh.nlmsg_type = type;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.nh.nlmsg_seq = 2;
+	req.rt.rtm_family = (unsigned char)family;
+	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0)
+		return errno;
+	return tproute_read(fd, t, lo, s);
 }
 
 /**
