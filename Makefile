@@ -8,6 +8,7 @@
 #   make test            install deps, build, unit + black-box tests
 #   make demo            the built-in demo in throw-away namespaces
 #   make install PREFIX=/usr/local DESTDIR=
+#   make deb             a Debian package in $(O)/deb/ (debhelper)
 
 VERSION := 0.1.0
 PREFIX  ?= /usr/local
@@ -70,14 +71,59 @@ NS_LIBS    := $(shell $(PKG_CONFIG) --libs $(NS_PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
+# A missing library stops the build here, at once, naming it and its
+# Debian package (pkg-config's own message is hidden above, and the build
+# would end in a link error). Goals that compile nothing, or that install
+# the packages first, skip the check.
+NOCHECK_GOALS := clean deps deb test test-docker bench bench-quick demo \
+	format fuzz uninstall
+PKG_DEB := libevent_core:libevent-dev libcap-ng:libcap-ng-dev \
+	libseccomp:libseccomp-dev libnftables:libnftables-dev cmocka:libcmocka-dev
+pkg_missing = $(shell command -v $(PKG_CONFIG) >/dev/null 2>&1 || \
+	{ echo pkg-config; exit 0; }; \
+	for m in $(1); do $(PKG_CONFIG) --exists $$m || echo $$m; done)
+pkg_name = $(if $(filter pkg-config,$(1)),pkg-config (Debian package \
+	pkg-config),pkg-config module $(1) (Debian package $(patsubst \
+	$(1):%,%,$(filter $(1):%,$(PKG_DEB)))))
+pkg_list = $(subst $(space)$(comma),$(comma),$(call pkg_name,$(firstword \
+	$(1)))$(foreach m,$(wordlist 2,$(words $(1)),$(1)),$(comma) $(call \
+	pkg_name,$(m))))
+pkg_error = $(error missing build dependency: $(call pkg_list,$(1)): run \
+	scripts/install-deps.sh $(2) (as root))
+comma := ,
+space := $(subst ,, )
+ifneq ($(filter-out $(NOCHECK_GOALS),$(or $(MAKECMDGOALS),all)),)
+PKG_MISSING := $(call pkg_missing,$(sort $(PKGS) $(NS_PKGS)))
+ifneq ($(PKG_MISSING),)
+$(call pkg_error,$(PKG_MISSING),build)
+endif
+ifneq ($(filter unit-bins $(O)/tests/%,$(MAKECMDGOALS)),)
+PKG_MISSING := $(call pkg_missing,cmocka)
+ifneq ($(PKG_MISSING),)
+$(call pkg_error,$(PKG_MISSING),test)
+endif
+endif
+endif
+
 ifeq ($(SANDBOX),0)
 SANDBOX_CFLAGS := -DSTRAIT_NO_SANDBOX
 endif
 
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DSTRAIT_VERSION='"$(VERSION)"' \
 	$(SANDBOX_CFLAGS) \
-	-Icommon -Iproxy -Inetsetup $(WARN) $(HARDEN) $(OPT) $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+	-Icommon -Iproxy -Inetsetup $(WARN) $(HARDEN) $(OPT) $(PKG_CFLAGS) -MMD -MP \
+	$(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDSAN) $(LDFLAGS)
+
+# Every object depends on the flags it was built with: `make` then `make
+# WERROR=1` (or another CC, CFLAGS, SAN, SANDBOX in the same O) rebuilds.
+# $(O)/.flags is rewritten only when they changed (git's GIT-CFLAGS), so
+# an unchanged build stays up to date, and `make -n` / `make -q` say true.
+sq = $(subst ','\'',$(1))
+BUILD_FLAGS := $(strip $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(PKG_LIBS) $(NS_LIBS))
+ifneq ($(BUILD_FLAGS),$(strip $(file <$(O)/.flags)))
+FLAGS_FORCE := FORCE
+endif
 
 COMMON_SRC := common/log.c common/addr.c common/priv.c common/listener.c
 PROXY_SRC  := proxy/cfg.c proxy/ready.c proxy/tcp_relay.c \
@@ -101,7 +147,7 @@ UNIT_TESTS := test_cfg test_addr test_ready test_tcp_relay test_log \
 	test_hostfw test_watch test_stats test_systemd
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
-.PHONY: all clean install install-strip man-check uninstall test test-docker demo deps unit-bins \
+.PHONY: FORCE deb all clean install install-strip man-check uninstall test test-docker demo deps unit-bins \
 	format bench bench-quick bench-tools fuzz fuzz-bins
 
 all: $(O)/strait-proxy $(O)/strait-netsetup
@@ -112,7 +158,7 @@ FUZZ_BINS := $(O)/fuzz_cfg $(O)/fuzz_addr
 fuzz-bins: $(FUZZ_BINS)
 
 $(O)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(PROXY_OBJ) $(NS_OBJ) \
-		$(COMMON_OBJ)
+		$(COMMON_OBJ) $(O)/.flags
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.o,$^) \
 		$(PKG_LIBS) $(NS_LIBS)
 
@@ -139,14 +185,21 @@ $(O)/loadgen: $(O)/bench/loadgen.o
 $(O)/echod: $(O)/bench/echod.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
 
-$(O)/%.o: %.c
+$(O)/.flags: $(FLAGS_FORCE)
+	@mkdir -p $(dir $@)
+	@[ ! -e $@ ] || echo "build flags changed: rebuilding $(O)"
+	@printf '%s\n' '$(call sq,$(BUILD_FLAGS))' >$@
+
+$(O)/%.o: %.c $(O)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(O)/strait-proxy: $(O)/$(PROXY_MAIN:.c=.o) $(PROXY_OBJ) $(COMMON_OBJ)
+$(O)/strait-proxy: $(O)/$(PROXY_MAIN:.c=.o) $(PROXY_OBJ) $(COMMON_OBJ) \
+		$(O)/.flags
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS)
 
-$(O)/strait-netsetup: $(O)/$(NS_MAIN:.c=.o) $(NS_OBJ) $(COMMON_OBJ)
+$(O)/strait-netsetup: $(O)/$(NS_MAIN:.c=.o) $(NS_OBJ) $(COMMON_OBJ) \
+		$(O)/.flags
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(NS_LIBS)
 
 # the relay test makes our own allocations fail on demand
@@ -157,7 +210,7 @@ $(O)/tests/test_udp_server: TEST_LDFLAGS := -Wl,--wrap=event_add
 $(O)/tests/test_priv: TEST_LDFLAGS := \
 	-Wl,--wrap=capng_get_caps_process,--wrap=capng_change_id
 
-$(O)/tests/%: tests/unit/%.c $(PROXY_OBJ) $(NS_OBJ) $(COMMON_OBJ)
+$(O)/tests/%: tests/unit/%.c $(PROXY_OBJ) $(NS_OBJ) $(COMMON_OBJ) $(O)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $(ALL_LDFLAGS) $(TEST_LDFLAGS) -o $@ \
 		$(filter %.c %.o,$^) \
@@ -233,6 +286,33 @@ install: $(O)/strait-proxy $(O)/strait-netsetup
 
 install-strip:
 	$(MAKE) install INSTALL_STRIP=-s
+
+# A Debian package (debian/: debhelper, dh_installsystemd enabling and
+# starting no unit), built by dpkg-buildpackage -b from a copy of the tree
+# in $(DEB_O), since it writes the .deb beside the source: the products
+# land in $(DEB_O), never beside the repository nor in its tree. The
+# package build has Debian's flags and layout, not this make's.
+DEB_O ?= $(O)/deb
+DEB_UNSET := MAKEFLAGS MFLAGS MAKELEVEL O SAN SANDBOX WERROR CFLAGS CPPFLAGS \
+	LDFLAGS PREFIX DESTDIR BINDIR SBINDIR MANDIR DOCDIR UNITDIR INSTALL_STRIP
+# O and DEB_O, if in the tree, stay out of the copy (the copy would hold itself)
+DEB_EXCLUDE = $(foreach d,$(O) $(DEB_O),--exclude=./$(patsubst \
+	$(CURDIR)/%,%,$(abspath $(d))))
+deb:
+	sh scripts/install-deps.sh deb
+	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version) && \
+	[ "$$v" = "$(VERSION)" ] || { echo "make deb: debian/changelog is at" \
+	"$$v, the Makefile at $(VERSION): add an entry (dch -v $(VERSION))" >&2; \
+	exit 1; }
+	rm -rf $(DEB_O)/strait-$(VERSION) $(DEB_O)/strait_$(VERSION)_* \
+		$(DEB_O)/strait-dbgsym_$(VERSION)_*
+	mkdir -p $(DEB_O)/strait-$(VERSION)
+	tar -cf - --exclude=./.git --exclude=./build $(DEB_EXCLUDE) \
+		--exclude=__pycache__ . | \
+		tar -xf - -C $(DEB_O)/strait-$(VERSION)
+	cd $(DEB_O)/strait-$(VERSION) && \
+		env $(DEB_UNSET:%=-u %) dpkg-buildpackage -b -us -uc
+	@echo "make deb: $$(ls $(DEB_O)/strait_$(VERSION)_*.deb)"
 
 # the man pages lint clean and name every flag and variable of the code
 man-check: all

@@ -9,7 +9,11 @@
 #                           mandoc, groff-base (the man pages lint), ufw
 #                           (netsetup on a ufw host; never enabled outside
 #                           the tests' namespaces), systemd, util-linux
-#                           (socket activation, unit verify, setpriv)
+#                           (socket activation, unit verify, setpriv),
+#                           and what make deb and its test use: debhelper,
+#                           dpkg-dev, lintian
+#   install-deps.sh deb     build + build-essential, debhelper, dpkg-dev:
+#                           make deb alone (dpkg-buildpackage)
 #   install-deps.sh demo    build + python3, iproute2, curl, iptables, nftables
 #   install-deps.sh bench   build + iperf3, socat, haproxy, docker.io (for
 #                           /usr/sbin/docker-proxy), gnuplot-nox
@@ -23,11 +27,12 @@ set -eu
 need="gcc make pkg-config libevent-dev libcap-ng-dev libnftables-dev libseccomp-dev"
 case "${1:-build}" in
 build) ;;
-test) need="$need libcmocka-dev python3 iproute2 valgrind iptables nftables iperf3 haproxy mandoc groff-base ufw systemd util-linux" ;;
+test) need="$need libcmocka-dev python3 iproute2 valgrind iptables nftables iperf3 haproxy mandoc groff-base ufw systemd util-linux build-essential debhelper dpkg-dev lintian" ;;
+deb) need="$need build-essential debhelper dpkg-dev" ;;
 bench) need="$need python3 iproute2 nftables iperf3 socat haproxy docker.io gnuplot-nox" ;;
 demo) need="$need python3 iproute2 curl iptables nftables" ;;
-docker) need="$need libcmocka-dev python3 iproute2 valgrind iptables nftables iperf3 haproxy mandoc groff-base ufw systemd util-linux docker.io busybox-static" ;;
-*) echo "install-deps.sh: unknown set: $1 (build, test, demo, docker, bench)" >&2; exit 2 ;;
+docker) need="$need libcmocka-dev python3 iproute2 valgrind iptables nftables iperf3 haproxy mandoc groff-base ufw systemd util-linux build-essential debhelper dpkg-dev lintian docker.io busybox-static" ;;
+*) echo "install-deps.sh: unknown set: $1 (build, test, deb, demo, docker, bench)" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -11,6 +11,11 @@
 #    valgrind memcheck: both with the sandbox built out, as they say
 # 4. the same against /usr/sbin/docker-proxy where Debian's docker.io is
 #    installed: docker-proxy's known failures are expected, not hidden
+# and on the way: the man pages, make install's layout, the Makefile
+# (tests/test_build.sh: missing libraries named, changed flags rebuild),
+# the Debian package (tests/test_deb.sh: make deb in BUILD_DIR/deb, its
+# contents, its binaries run from a throw-away root, lintian), the fuzz
+# corpus, the bench harness
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 b=${1:-$top/build}
@@ -51,9 +56,11 @@ sh "$top/tests/test_man.sh" "$b/strait-proxy" "$b/strait-netsetup" >"$log" 2>&1
 cat "$log"
 count "man pages"
 
-# make install lays out what a Debian tool has (binaries, man pages, doc)
+# make install lays out what a Debian tool has (binaries, man pages, doc);
+# -o: the binaries as built, not rebuilt with this make's flags
 dest=$(mktemp -d)
-if make -s -C "$top" install DESTDIR="$dest" PREFIX=/usr O="$b" >"$log" 2>&1 &&
+if make -s -C "$top" install DESTDIR="$dest" PREFIX=/usr O="$b" \
+	-o "$b/strait-proxy" -o "$b/strait-netsetup" >"$log" 2>&1 &&
 	[ -x "$dest/usr/bin/strait-proxy" ] && [ -x "$dest/usr/sbin/strait-netsetup" ] &&
 	[ -f "$dest/usr/share/man/man1/strait-proxy.1" ] &&
 	[ -f "$dest/usr/share/man/man8/strait-netsetup.8" ] &&
@@ -72,6 +79,17 @@ else
 	failed=$((failed + 1))
 fi
 rm -rf "$dest"
+
+# the Makefile: a missing library named at once, changed flags rebuild
+sh "$top/tests/test_build.sh" >"$log" 2>&1
+cat "$log"
+count "build"
+
+# make deb: the package, its contents, its binaries run, lintian
+echo "== Debian package (make deb in $b/deb)"
+sh "$top/tests/test_deb.sh" "$b/deb" >"$log" 2>&1
+cat "$log"
+count "deb"
 
 for h in cfg addr; do # the fuzz corpus, under ASan+UBSan
 	if [ -x "$san/fuzz_$h" ] && "$san/fuzz_$h" "$top"/tests/fuzz/corpus/$h/* >"$log" 2>&1; then
