@@ -134,7 +134,7 @@ PROXY_MAIN := proxy/main.c
 NS_SRC     := netsetup/args.c netsetup/valid.c netsetup/rules.c \
 	netsetup/sysctl.c netsetup/nft.c netsetup/ipt.c netsetup/netexec.c \
 	netsetup/state.c netsetup/setup.c netsetup/verdict.c netsetup/hostfw.c \
-	netsetup/status.c netsetup/watch.c netsetup/tproute.c
+	netsetup/status.c netsetup/watch.c netsetup/tproute.c netsetup/peers.c
 NS_MAIN    := netsetup/main.c
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o)

@@ -38,14 +38,11 @@
 
 #include "ipt.h"
 #include "nft.h"
+#include "peers.h"
 #include "rules.h"
 #include "verdict.h"
 
 #define SETUP_RULES_MAX 16384
-/* Most sysctls all other bridges' state files hold together */
-#define SETUP_PEER_ITEMS 256
-/* Most other bridges whose transparent routing is looked at */
-#define SETUP_PEER_BRIDGES 64
 
 /* The prefix length of a netmask: its leading one bits */
 static unsigned setup_mask_len(const unsigned char *m, size_t n)
@@ -359,124 +356,6 @@ static void setup_restore(const struct setup_io *io,
 	}
 }
 
-/* The other bridges' sysctls and transparent settings, in a static
- * array */
-struct setup_peers {
-	struct sysctl_item it[SETUP_PEER_ITEMS];
-	size_t n;
-	struct state_cfg tp[SETUP_PEER_BRIDGES]; /* those with transparent */
-	size_t ntp;
-};
-
-/* Read what the other bridges' state files hold. Return: 0, or -1 with
- * @err set */
-static int setup_peers_load(const char *dir, const char *bridge,
-			    struct setup_peers *p, char *err, size_t errlen)
-{
-	static char br[SETUP_PEER_BRIDGES][IFNAMSIZ];
-	static struct state one;
-	char path[4096];
-	size_t n, i;
-
-	p->ntp = 0;
-	if (state_peers(dir, bridge, p->it, SETUP_PEER_ITEMS, &p->n, err,
-			errlen) ||
-	    state_bridges(dir, br, SETUP_PEER_BRIDGES, &n, err, errlen))
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (!strcmp(br[i], bridge) ||
-		    state_path(dir, br[i], path, sizeof(path)) ||
-		    state_load(path, br[i], &one, err, errlen) <= 0)
-			continue;
-		if (one.cfg.transparent)
-			p->tp[p->ntp++] = one.cfg;
-	}
-	return 0;
-}
-
-/* Whether another bridge's setup uses @family's routing of @t */
-static bool setup_tp_shared(const struct setup_peers *p, int family,
-			    const struct tproute *t)
-{
-	size_t i;
-
-	for (i = 0; i < p->ntp; i++) {
-		if (p->tp[i].tp.mark == t->mark &&
-		    p->tp[i].tp.table == t->table &&
-		    (family == AF_INET || p->tp[i].ipv6))
-			return true;
-	}
-	return false;
-}
-
-/* The families whose transparent routing @c has */
-static bool setup_tp_fam(const struct state_cfg *c, int family)
-{
-	return c->transparent && (family == AF_INET || c->ipv6);
-}
-
-/*
- * @c's routing out, family by family, unless another bridge uses it or
- * @keep (the setup that replaces @c) has the same. Return: 0, or -1 with
- * @err set
- */
-static int setup_tp_down(const struct state_cfg *c,
-			 const struct state_cfg *keep,
-			 const struct setup_peers *p, char *err, size_t errlen)
-{
-	static const int fams[2] = { AF_INET, AF_INET6 };
-	int rc = 0, i;
-
-	for (i = 0; i < 2; i++) {
-		if (!setup_tp_fam(c, fams[i]) ||
-		    setup_tp_shared(p, fams[i], &c->tp) ||
-		    (keep && setup_tp_fam(keep, fams[i]) &&
-		     keep->tp.mark == c->tp.mark &&
-		     keep->tp.table == c->tp.table))
-			continue;
-		if (tproute_down(fams[i], &c->tp, err, errlen))
-			rc = -1;
-	}
-	return rc;
-}
-
-/* @c's routing in, where missing. Return: 0, or -1 with @err set */
-static int setup_tp_up(const struct state_cfg *c, char *err, size_t errlen)
-{
-	return (setup_tp_fam(c, AF_INET) &&
-		tproute_up(AF_INET, &c->tp, err, errlen)) ||
-			       (setup_tp_fam(c, AF_INET6) &&
-				tproute_up(AF_INET6, &c->tp, err, errlen))
-		       ? -1
-		       : 0;
-}
-
-/* Refuse, before anything changes, a rule or route of someone else's on
- * @c's mark or table. Return: 0, or -1 with @err set */
-static int setup_tp_check(const struct state_cfg *c, char *err,
-			  size_t errlen)
-{
-	static const int fams[2] = { AF_INET, AF_INET6 };
-	struct tproute_seen seen;
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		if (!setup_tp_fam(c, fams[i]))
-			continue;
-		if (tproute_look(fams[i], &c->tp, &seen, err, errlen))
-			return -1;
-		if (seen.foreign[0])
-			return snprintf(err, errlen, "--transparent: %s %s; "
-					"nothing changed (choose another "
-					"--transparent-mark / "
-					"--transparent-table)",
-					fams[i] == AF_INET ? "IPv4" : "IPv6",
-					seen.foreign),
-			       -1;
-	}
-	return 0;
-}
-
 /*
  * What down does: the bridge's rules out (both backends' if @s is NULL:
  * no state to tell which), its transparent routing unless another
@@ -488,7 +367,7 @@ static int setup_tp_check(const struct state_cfg *c, char *err,
  */
 static int setup_teardown(const struct setup_io *io, const char *bridge,
 			  const char *path, const struct state *s,
-			  const struct setup_peers *p, size_t *kept,
+			  const struct peers *p, size_t *kept,
 			  char *err, size_t errlen)
 {
 	struct sysctl_item put[SYSCTL_MAX_ITEMS];
@@ -499,7 +378,7 @@ static int setup_teardown(const struct setup_io *io, const char *bridge,
 	rc = setup_rules_down(bridge, !s || s->cfg.backend == STATE_IPTABLES,
 			      err, errlen);
 	if (s) {
-		if (setup_tp_down(&s->cfg, NULL, p, tp_err, sizeof(tp_err)) &&
+		if (peers_tp_down(&s->cfg, NULL, p, tp_err, sizeof(tp_err)) &&
 		    !rc) {
 			snprintf(err, errlen, "%s", tp_err);
 			rc = -1;
@@ -510,7 +389,7 @@ static int setup_teardown(const struct setup_io *io, const char *bridge,
 					  .tp = { TPROUTE_MARK,
 						  TPROUTE_TABLE } };
 
-		setup_tp_down(&dflt, NULL, p, tp_err, sizeof(tp_err));
+		peers_tp_down(&dflt, NULL, p, tp_err, sizeof(tp_err));
 	}
 	*kept = 0;
 	for (i = 0; s && i < s->nitems; i++) {
@@ -531,7 +410,7 @@ static int setup_teardown(const struct setup_io *io, const char *bridge,
  * them, so the file only ever names one earlier uplink.
  */
 static void setup_leftover(const struct setup_io *io, struct state *old,
-			   const struct setup_peers *p)
+			   const struct peers *p)
 {
 	size_t i, k = 0;
 
@@ -556,7 +435,7 @@ static void setup_leftover(const struct setup_io *io, struct state *old,
  */
 static int setup_merge(const struct state_cfg *cfg, const struct state *old,
 		       const struct sysctl_item *want, size_t nwant,
-		       const struct setup_peers *p, struct state *cur,
+		       const struct peers *p, struct state *cur,
 		       char *err, size_t errlen)
 {
 	const struct sysctl_item *held;
@@ -597,7 +476,7 @@ static int setup_merge(const struct state_cfg *cfg, const struct state *old,
  */
 static int setup_write(const struct setup_io *io, const struct state *cur,
 		       const struct sysctl_item *want, size_t nwant,
-		       const struct setup_peers *p, struct sysctl_item *was,
+		       const struct peers *p, struct sysctl_item *was,
 		       char *err, size_t errlen)
 {
 	size_t i;
@@ -661,7 +540,7 @@ static void setup_report_up(const struct setup_io *io,
  * back if the rules were touched. Return: SETUP_FAILED */
 static int setup_up_failed(const struct setup_io *io, const char *path,
 			   const struct state *old, const struct state *cur,
-			   const struct setup_peers *p, bool rules_kept,
+			   const struct peers *p, bool rules_kept,
 			   char *err, size_t errlen)
 {
 	char why[512], ignored[256];
@@ -688,7 +567,7 @@ static int setup_up_locked(const struct state_cfg *cfg,
 			   const struct setup_io *io, char *err, size_t errlen)
 {
 	static struct state old, cur;
-	static struct setup_peers p;
+	static struct peers p;
 	struct sysctl_item want[SYSCTL_MAX_ITEMS], was[SYSCTL_MAX_ITEMS];
 	char path[4096], ignored[256];
 	size_t nwant;
@@ -701,10 +580,10 @@ static int setup_up_locked(const struct state_cfg *cfg,
 		return snprintf(err, errlen, "cannot name the state file"),
 		       SETUP_FAILED;
 	if (state_load(path, cfg->bridge, &old, err, errlen) < 0 ||
-	    setup_peers_load(io->dir, cfg->bridge, &p, err, errlen))
+	    peers_load(io->dir, cfg->bridge, &p, err, errlen))
 		return SETUP_FAILED;
 	if (verdict_check(cfg, "up", err, errlen) ||
-	    setup_tp_check(cfg, err, errlen))
+	    peers_tp_check(cfg, err, errlen))
 		return SETUP_FAILED;
 	if (old.uplink_old[0])
 		setup_leftover(io, &old, &p);
@@ -718,8 +597,8 @@ static int setup_up_locked(const struct state_cfg *cfg,
 	/* an earlier up's routing that this one does not want goes first,
 	 * so that a failure leaves none of ours */
 	if ((old.cfg.bridge[0] &&
-	     setup_tp_down(&old.cfg, cfg, &p, err, errlen)) ||
-	    setup_tp_up(cfg, err, errlen))
+	     peers_tp_down(&old.cfg, cfg, &p, err, errlen)) ||
+	    peers_tp_up(cfg, err, errlen))
 		return setup_up_failed(io, path, &old, &cur, &p, false, err,
 				       errlen);
 	if (setup_write(io, &cur, want, nwant, &p, was, err, errlen))
@@ -769,7 +648,7 @@ static int setup_down_locked(const char *bridge, const char *uplink,
 			     size_t errlen)
 {
 	static struct state s;
-	static struct setup_peers p;
+	static struct peers p;
 	char path[4096];
 	size_t kept;
 	int have, n;
@@ -778,7 +657,7 @@ static int setup_down_locked(const char *bridge, const char *uplink,
 		return snprintf(err, errlen, "cannot name the state file"),
 		       SETUP_FAILED;
 	have = state_load(path, bridge, &s, err, errlen);
-	if (have < 0 || setup_peers_load(io->dir, bridge, &p, err, errlen))
+	if (have < 0 || peers_load(io->dir, bridge, &p, err, errlen))
 		return SETUP_FAILED;
 	if (uplink && have && strcmp(uplink, s.cfg.uplink) && io->warn)
 		fprintf(io->warn, "--uplink %s ignored: %s was set up with "
@@ -825,7 +704,7 @@ int setup_down(const char *bridge, const char *uplink,
 /* check's sysctl lines: only those up would change */
 static void setup_plan_sysctls(const struct state_cfg *cfg,
 			       const struct state *old,
-			       const struct setup_peers *p, FILE *out)
+			       const struct peers *p, FILE *out)
 {
 	struct sysctl_item want[SYSCTL_MAX_ITEMS];
 	size_t n = setup_wanted(cfg, want), i;
@@ -889,10 +768,10 @@ static int setup_plan_tp(const struct state_cfg *c, FILE *out, char *err,
 	char text[256];
 	int i;
 
-	if (setup_tp_check(c, err, errlen))
+	if (peers_tp_check(c, err, errlen))
 		return -1;
 	for (i = 0; i < 2; i++) {
-		if (!setup_tp_fam(c, fams[i]))
+		if (!peers_tp_fam(c, fams[i]))
 			continue;
 		if (tproute_look(fams[i], &c->tp, &seen, err, errlen) ||
 		    tproute_format(fams[i], &c->tp, text, sizeof(text)))
@@ -917,7 +796,7 @@ int setup_plan(const struct state_cfg *cfg, const struct setup_io *io,
 	       char *err, size_t errlen)
 {
 	static struct state old;
-	static struct setup_peers p;
+	static struct peers p;
 	char path[4096];
 
 	if (setup_check_ifaces(cfg, err, errlen))
@@ -927,7 +806,7 @@ int setup_plan(const struct state_cfg *cfg, const struct setup_io *io,
 		       SETUP_FAILED;
 	if (setup_preflight(cfg, err, errlen) ||
 	    state_load(path, cfg->bridge, &old, err, errlen) < 0 ||
-	    setup_peers_load(io->dir, cfg->bridge, &p, err, errlen))
+	    peers_load(io->dir, cfg->bridge, &p, err, errlen))
 		return SETUP_FAILED;
 	setup_plan_sysctls(cfg, &old, &p, io->out);
 	if (setup_plan_rules(cfg, io->out, err, errlen) ||
