@@ -394,6 +394,10 @@ struct isolation_allow {
 	{ SCMP_SYS(socket), 3,                                                \
 	  { ISO_EQ(0, domain), ISO_SOCK_TYPE(type), ISO_EQ(2, 0) } }
 #define ISO_ONE(name, cmp0) { SCMP_SYS(name), 1, { cmp0 } }
+/* setsockopt() of one option: no other (SO_MARK, which CAP_NET_RAW would
+ * allow a transparent proxy, among them) */
+#define ISO_SOCKOPT(level, name)                                              \
+	{ SCMP_SYS(setsockopt), 2, { ISO_EQ(1, level), ISO_EQ(2, name) } }
 
 /*
  * What the running proxy calls, measured with strace -f over the whole
@@ -424,12 +428,16 @@ static const struct isolation_allow isolation_allowed[] = {
 	 * (IPv4 or IPv6, nothing else), its options, PROXY header address */
 	ISO_ANY(accept4), ISO_SOCKET(AF_INET, SOCK_STREAM),
 	ISO_SOCKET(AF_INET6, SOCK_STREAM), ISO_ANY(connect),
-	ISO_ONE(setsockopt, ISO_EQ(1, SOL_SOCKET)),
+	ISO_SOCKOPT(SOL_SOCKET, SO_KEEPALIVE),
+	ISO_SOCKOPT(SOL_SOCKET, SO_OOBINLINE),
+	ISO_SOCKOPT(SOL_SOCKET, SO_LINGER),
 	ISO_ONE(setsockopt, ISO_EQ(1, IPPROTO_TCP)),
 	ISO_ANY(getsockname), ISO_ANY(getsockopt),
 	/* tcp_relay: copy or splice through a pipe per direction, half-close
-	 * and reset */
-	ISO_ANY(splice), ISO_ANY(pipe2), ISO_ANY(shutdown), ISO_ANY(close),
+	 * and reset; a new relay's first bytes, after the PROXY header, in
+	 * one sendmsg() */
+	ISO_ANY(sendmsg), ISO_ANY(splice), ISO_ANY(pipe2), ISO_ANY(shutdown),
+	ISO_ANY(close),
 	ISO_ONE(fcntl, ISO_EQ(1, F_SETPIPE_SZ)),
 	ISO_ONE(fcntl, ISO_EQ(1, F_GETPIPE_SZ)),
 	/* udp_server: a connected socket per flow, batched datagrams */

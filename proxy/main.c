@@ -2,7 +2,10 @@
 /*
  * main.c - strait-proxy: a drop-in for docker-proxy
  *
- * Start-up order, each step before the next: claim fd 3 (before any other
+ * Start-up order, each step before the next: /dev/null on any of fds 0-2
+ * that is closed (else the first file we open lands there and log lines
+ * go into it: a listening socket, the counters' memfd, a connection);
+ * claim fd 3 (before any other
  * fd can land there; unless systemd passed sockets from fd 3 on) and set
  * signal dispositions → parse → the log's destination (syslog under
  * dockerd) → raise RLIMIT_NOFILE → bind, or adopt fd 4 (or systemd's fd
@@ -18,6 +21,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -329,6 +333,28 @@ static int main_serve(struct main_server *srv, const struct cfg *cfg,
 }
 
 /*
+ * A careless supervisor may start us with stdin, stdout or stderr closed:
+ * the lowest free fd is then one of them, and the first socket or memfd
+ * we make would take it, to receive what is written to "stderr" (log
+ * lines) or "stdout" (-v, -help, -stats). Before, with fd 2 closed and
+ * fd 4 adopted, the counters' memfd became fd 2 and the first log lines
+ * overwrote it (SIGSEGV). /dev/null goes there first. Nothing is opened
+ * before this; if /dev/null cannot be had, the fd stays closed.
+ */
+static void main_std_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* the lowest free fd: this one, since those below are open */
+		if (open("/dev/null", O_RDWR) < 0)
+			return;
+	}
+}
+
+/*
  * Signals: dispositions first, before anything can arrive (a SIGHUP during
  * start-up must not kill us); the loop's own handlers replace them once
  * the event base exists.
@@ -549,6 +575,7 @@ int main(int argc, char *argv[])
 	int *lfds, rc;
 	uint32_t i;
 
+	main_std_fds();
 	main_activated = main_activation();
 	if (!main_activated)
 		main_ready_fd = ready_open(READY_FD);

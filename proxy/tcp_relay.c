@@ -50,6 +50,25 @@
  * Events are level-triggered and persistent; we arm exactly those that can
  * make progress: a read where there is room, a write where bytes wait. An
  * event that cannot be armed ends the relay (reset) rather than wedge it.
+ *
+ * Setting up costs what it must and no more, since on this kind of
+ * machine a connection's cost is mostly its count of system calls and
+ * wake-ups. On loopback and a local bridge the container's handshake has
+ * completed inside connect() itself, and the client has most likely sent
+ * its request by the time we accept it. So tcp_relay_start() reads the
+ * client at once and sends what it got (after the PROXY header, in the
+ * same sendmsg()): that send going through says the connection is up;
+ * EAGAIN says it is still in flight, and the relay then waits for the
+ * connect as it always did, holding those bytes (at most
+ * TCP_RELAY_EARLY). No wake-up, epoll_ctl() or getsockopt() for the
+ * connect, and the request reaches the container one loop iteration
+ * sooner. The last direction to finish sends no shutdown(): the close()
+ * that follows at once sends the same FIN.
+ *
+ * Memory: a relay and its five events are one object from a slab of our
+ * own (slab.c), mapped apart from the heap, so that what a burst of
+ * connections took is given back once it is over (tcp_relay_trim()); a
+ * direction holds exactly the bytes its destination did not take.
  */
 #include "tcp_relay.h"
 
@@ -60,10 +79,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "slab.h"
 #include "stats.h"
 
 /* Every log line of a relay names its port's mapping and its id */
@@ -82,6 +103,16 @@
  * an idle or chatty connection holds no buffer at all.
  */
 static char tcp_relay_scratch[TCP_RELAY_BUF];
+
+/*
+ * Where relays come from (see slab.c): each object is the relay, then its
+ * TCP_RELAY_NEVENTS events (libevent keeps struct event opaque: its size
+ * is asked at run time). Set up by the first tcp_relay_new().
+ */
+#define TCP_RELAY_NEVENTS 5
+#define TCP_RELAY_HEAD ((sizeof(struct tcp_relay) + 15) & ~(size_t)15)
+static struct slab tcp_relay_pool;
+static size_t tcp_relay_evsz;
 
 /**
  * tcp_relay_now_ms() - the monotonic clock, for a relay's lifetime
@@ -235,6 +266,32 @@ static void tcp_dir_count(struct tcp_dir *d, size_t n, bool spliced)
 }
 
 /*
+ * Keep @n bytes the destination did not take, after those @d already
+ * holds (a preamble's rest), in a buffer of exactly their size.
+ * Return: 0, or -1 with errno ENOMEM
+ */
+static int tcp_dir_hold(struct tcp_dir *d, const char *p, size_t n)
+{
+	char *buf;
+
+	if (!n)
+		return 0;
+	buf = malloc(d->pending + n);
+	if (!buf) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (d->pending)
+		memcpy(buf, d->buf + d->off, d->pending);
+	memcpy(buf + d->pending, p, n);
+	free(d->buf);
+	d->buf = buf;
+	d->off = 0;
+	d->pending += n;
+	return 0;
+}
+
+/*
  * Send @n bytes just read into the scratch buffer; keep what the
  * destination does not take. Return: 0, or -1 with errno if the write
  * failed or nothing could hold the rest.
@@ -249,18 +306,7 @@ static int tcp_dir_pass(struct tcp_dir *d, size_t n)
 		w = 0;
 	}
 	tcp_dir_count(d, (size_t)w, false);
-	if ((size_t)w == n)
-		return 0;
-	if (!d->buf)
-		d->buf = malloc(TCP_RELAY_BUF);
-	if (!d->buf) {
-		errno = ENOMEM;
-		return -1;
-	}
-	memcpy(d->buf, tcp_relay_scratch + w, n - (size_t)w);
-	d->off = 0;
-	d->pending = n - (size_t)w;
-	return 0;
+	return tcp_dir_hold(d, tcp_relay_scratch + w, n - (size_t)w);
 }
 
 static ssize_t tcp_dir_drain(struct tcp_dir *d)
@@ -330,6 +376,21 @@ static int tcp_dir_read(struct tcp_dir *d, bool readable)
 }
 
 /*
+ * EOF read and every byte written: our FIN. If the other direction is done
+ * too, the relay ends now and close() sends that FIN (our destination's
+ * peer said EOF, so nothing unread can turn the close into a reset): no
+ * shutdown() for it.
+ */
+static void tcp_dir_finish(struct tcp_dir *d)
+{
+	if (d->state != TCP_DIR_EOF || d->pending)
+		return;
+	if (d->r->dir[d == &d->r->dir[0]].state != TCP_DIR_SHUT)
+		shutdown(d->dst, SHUT_WR);
+	tcp_dir_to(d, TCP_DIR_SHUT);
+}
+
+/*
  * Move what can be moved now. A read that comes back short means the source
  * is empty for the moment: we stop there rather than ask again for an
  * EAGAIN (the level-triggered event says when there is more). A copying
@@ -355,10 +416,7 @@ static int tcp_dir_pump(struct tcp_dir *d, bool readable)
 		if (more < 0)
 			return -1;
 	}
-	if (d->state == TCP_DIR_EOF && !d->pending) {
-		shutdown(d->dst, SHUT_WR);
-		tcp_dir_to(d, TCP_DIR_SHUT);
-	}
+	tcp_dir_finish(d);
 	return 0;
 }
 
@@ -453,6 +511,14 @@ static int tcp_relay_watch_hup(struct tcp_relay *r)
 	return 0;
 }
 
+/* The container's connection is up. Return: 0, or ENOMEM */
+static int tcp_relay_open(struct tcp_relay *r)
+{
+	evtimer_del(r->timer);
+	tcp_relay_to(r, TCP_RELAY_OPEN);
+	return tcp_relay_watch_hup(r) ? ENOMEM : 0;
+}
+
 /* The connect completed: Return: 0, or an errno for the done callback */
 static int tcp_relay_connected(struct tcp_relay *r, int fd)
 {
@@ -461,11 +527,7 @@ static int tcp_relay_connected(struct tcp_relay *r, int fd)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
-	if (err)
-		return err;
-	evtimer_del(r->timer);
-	tcp_relay_to(r, TCP_RELAY_OPEN);
-	return tcp_relay_watch_hup(r) ? ENOMEM : 0;
+	return err ? err : tcp_relay_open(r);
 }
 
 /* After a wake-up of @d: Return: 0, or -1 with errno (reset the relay) */
@@ -530,32 +592,50 @@ static void tcp_dir_init(struct tcp_relay *r, int i, bool copy)
 	d->cap = TCP_RELAY_BUF;
 }
 
-/* Events and the timer; Return: 0, or -1 if out of memory */
+/* A zeroed relay with room for its events after it, or NULL */
+static struct tcp_relay *tcp_relay_alloc(void)
+{
+	struct tcp_relay *r;
+	size_t esz;
+
+	if (!tcp_relay_evsz) {
+		esz = (event_get_struct_event_size() + 15) & ~(size_t)15;
+		if (slab_init(&tcp_relay_pool,
+			      TCP_RELAY_HEAD + TCP_RELAY_NEVENTS * esz))
+			return NULL;
+		tcp_relay_evsz = esz;
+	}
+	r = slab_alloc(&tcp_relay_pool);
+	if (r)
+		memset(r, 0, tcp_relay_pool.size);
+	return r;
+}
+
+/* The events, in the relay's own object; none armed yet.
+ * Return: 0, or -1 if libevent refused one */
 static int tcp_relay_events(struct tcp_relay *r, struct event_base *base)
 {
-	int i;
+	char *ev = (char *)r + TCP_RELAY_HEAD;
+	int i, rc;
 
-	r->timer = evtimer_new(base, tcp_relay_timer_cb, r);
-	if (!r->timer)
-		return -1;
+	r->timer = (struct event *)ev;
+	rc = evtimer_assign(r->timer, base, tcp_relay_timer_cb, r);
 	for (i = 0; i < 2; i++) {
-		r->rd[i] = event_new(base, r->fd[i], EV_READ | EV_PERSIST,
-				     tcp_relay_cb, &r->dir[i]);
-		r->wr[i] = event_new(base, r->fd[i], EV_WRITE | EV_PERSIST,
-				     tcp_relay_cb, &r->dir[1 - i]);
-		if (!r->rd[i] || !r->wr[i])
-			return -1;
+		r->rd[i] = (struct event *)(ev + (1 + 2 * i) * tcp_relay_evsz);
+		r->wr[i] = (struct event *)(ev + (2 + 2 * i) * tcp_relay_evsz);
+		rc |= event_assign(r->rd[i], base, r->fd[i],
+				   EV_READ | EV_PERSIST, tcp_relay_cb,
+				   &r->dir[i]);
+		rc |= event_assign(r->wr[i], base, r->fd[i],
+				   EV_WRITE | EV_PERSIST, tcp_relay_cb,
+				   &r->dir[1 - i]);
 	}
-	if (r->state == TCP_RELAY_CONNECTING && r->opts.connect_ms &&
-	    tcp_relay_clock(r, r->opts.connect_ms))
-		return -1;
-	if (r->state == TCP_RELAY_OPEN && tcp_relay_watch_hup(r))
-		return -1;
-	return tcp_relay_arm(r);
+	return rc ? -1 : 0;
 }
 
 /**
- * tcp_relay_new() - start relaying between two non-blocking stream sockets
+ * tcp_relay_new() - a relay between two non-blocking stream sockets, to
+ * be started with tcp_relay_start()
  * @base:	event base
  * @client:	accepted client socket
  * @server:	socket towards the container
@@ -565,7 +645,8 @@ static int tcp_relay_events(struct tcp_relay *r, struct event_base *base)
  * @done:	called once when the relay ends; must call tcp_relay_free()
  * @arg:	passed to @done
  *
- * The relay owns both sockets from here on, also on failure.
+ * The relay owns both sockets from here on, also on failure. Nothing is
+ * read, written or armed before tcp_relay_start().
  *
  * Return: the relay, or NULL (sockets reset and closed) if out of memory
  */
@@ -575,17 +656,20 @@ struct tcp_relay *tcp_relay_new(struct event_base *base, int client,
 				unsigned long long id, tcp_relay_done_fn done,
 				void *arg)
 {
-	struct tcp_relay *r = calloc(1, sizeof(*r));
+	struct tcp_relay *r = tcp_relay_alloc();
 	int i;
 
-	if (!r) {
+	if (r) {
+		r->fd[0] = client;
+		r->fd[1] = server;
+	}
+	if (!r || tcp_relay_events(r, base)) {
+		slab_free(&tcp_relay_pool, r);
 		tcp_relay_reset(client);
 		close(client);
 		close(server);
 		return NULL;
 	}
-	r->fd[0] = client;
-	r->fd[1] = server;
 	r->state = connecting ? TCP_RELAY_CONNECTING : TCP_RELAY_OPEN;
 	r->opts = *opts;
 	if (!r->opts.st)
@@ -596,22 +680,118 @@ struct tcp_relay *tcp_relay_new(struct event_base *base, int client,
 	r->arg = arg;
 	for (i = 0; i < 2; i++)
 		tcp_dir_init(r, i, opts->copy);
-	if (tcp_relay_events(r, base)) {
-		tcp_relay_free(r, true);
-		return NULL;
-	}
 	return r;
+}
+
+/*
+ * Right after a non-blocking connect(): read what the client sent (at most
+ * TCP_RELAY_EARLY) and send it on after what dir[0] holds (the preamble),
+ * in one sendmsg(). The send is also the question whether the connect is
+ * done: a send waits for the handshake like any other, so on this
+ * non-blocking socket it says EAGAIN while it is in flight, the connect's
+ * error if it failed, and sends once it is up. With nothing to send, a
+ * send of no bytes asks the same and sends nothing. Unsent bytes are held.
+ * Return: 0 (up), EINPROGRESS (still in flight), or an errno: *@end says
+ * whether the connect failed or something else did
+ */
+static int tcp_relay_early(struct tcp_relay *r, enum tcp_relay_end *end)
+{
+	struct tcp_dir *d = &r->dir[0];
+	struct iovec iov[2];
+	struct msghdr mh = { .msg_iov = iov };
+	size_t held = d->pending, sent;
+	ssize_t n, w;
+
+	*end = TCP_RELAY_ABORTED;
+	n = recv(d->src, tcp_relay_scratch, TCP_RELAY_EARLY, 0);
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		return errno;	/* a reset from the client, already */
+	if (n == 0)
+		tcp_dir_to(d, TCP_DIR_EOF);
+	n = n < 0 ? 0 : n;
+	if (held)
+		iov[mh.msg_iovlen++] = (struct iovec){ d->buf + d->off, held };
+	if (n)
+		iov[mh.msg_iovlen++] =
+			(struct iovec){ tcp_relay_scratch, (size_t)n };
+	w = sendmsg(d->dst, &mh, MSG_NOSIGNAL);
+	if (w < 0 && errno != EAGAIN) {
+		*end = TCP_RELAY_REFUSED;
+		return errno;
+	}
+	sent = w < 0 ? 0 : (size_t)w;
+	tcp_dir_count(d, sent, false);
+	if (sent < held) {
+		d->off += sent;
+		d->pending -= sent;
+		sent = 0;
+	} else {
+		if (held) {
+			free(d->buf);
+			d->buf = NULL;
+			d->off = d->pending = 0;
+		}
+		sent -= held;
+	}
+	if (tcp_dir_hold(d, tcp_relay_scratch + sent, (size_t)n - sent))
+		return ENOMEM;
+	return w < 0 ? EINPROGRESS : 0;
+}
+
+/* The connect is done (and the client's first bytes sent on): the
+ * relay is open. Return: 0, or -1 with errno (reset the relay) */
+static int tcp_relay_up(struct tcp_relay *r)
+{
+	errno = tcp_relay_open(r);
+	if (errno)
+		return -1;
+	tcp_dir_finish(&r->dir[0]);	/* the client said EOF already */
+	return tcp_relay_after(r, true);
+}
+
+/**
+ * tcp_relay_start() - set a new relay going
+ * @r:		relay from tcp_relay_new(), with its preamble if any
+ *
+ * While the container's connect is in flight, the client's first bytes
+ * are read and sent at once, which tells whether the connect is done
+ * (tcp_relay_early()); if it is not, the relay waits for it, bounded by
+ * the connect timeout. Then exactly the events that can make progress
+ * are armed. The relay may end before this returns: its done callback has
+ * run then (the connect refused, the client reset, out of memory).
+ */
+void tcp_relay_start(struct tcp_relay *r)
+{
+	enum tcp_relay_end end = TCP_RELAY_ABORTED;
+	int err = 0;
+
+	if (r->state == TCP_RELAY_CONNECTING) {
+		err = tcp_relay_early(r, &end);
+		if (err == EINPROGRESS) {
+			err = 0;
+			if ((r->opts.connect_ms &&
+			     tcp_relay_clock(r, r->opts.connect_ms)) ||
+			    tcp_relay_arm(r))
+				err = ENOMEM;
+		} else if (!err && tcp_relay_up(r)) {
+			err = errno;
+		}
+	} else if (tcp_relay_watch_hup(r) || tcp_relay_arm(r)) {
+		err = ENOMEM;
+	}
+	if (err)
+		r->done(r, end, err, r->arg);
 }
 
 /**
  * tcp_relay_preamble() - bytes the container gets before any of the
  * client's (a PROXY protocol header)
- * @r:		relay just made, before the event loop ran it
+ * @r:		relay just made, before tcp_relay_start()
  * @p:		bytes
  * @n:		how many, at most TCP_RELAY_BUF
  *
  * They wait as bytes the container has not taken yet: the client's are
- * read only once these are written.
+ * sent only after these.
  *
  * Return: 0, or -1 with errno (ENOMEM; EINVAL if the relay already holds
  * bytes or @n is too large)
@@ -624,19 +804,7 @@ int tcp_relay_preamble(struct tcp_relay *r, const void *p, size_t n)
 		errno = EINVAL;
 		return -1;
 	}
-	if (!n)
-		return 0;
-	d->buf = malloc(TCP_RELAY_BUF);
-	if (!d->buf)
-		return -1;
-	memcpy(d->buf, p, n);
-	d->off = 0;
-	d->pending = n;
-	if (tcp_relay_arm(r)) {
-		errno = ENOMEM;
-		return -1;
-	}
-	return 0;
+	return tcp_dir_hold(d, p, n);
 }
 
 /**
@@ -659,13 +827,10 @@ void tcp_relay_free(struct tcp_relay *r, bool reset)
 {
 	int i;
 
-	if (r->timer)
-		event_free(r->timer);
+	event_del(r->timer);
 	for (i = 0; i < 2; i++) {
-		if (r->rd[i])
-			event_free(r->rd[i]);
-		if (r->wr[i])
-			event_free(r->wr[i]);
+		event_del(r->rd[i]);
+		event_del(r->wr[i]);
 		if (r->hup[i])
 			event_free(r->hup[i]);
 		if (reset)
@@ -677,5 +842,27 @@ void tcp_relay_free(struct tcp_relay *r, bool reset)
 		}
 		free(r->dir[i].buf);
 	}
-	free(r);
+	slab_free(&tcp_relay_pool, r);
+}
+
+/**
+ * tcp_relay_trim() - give back the memory relays no longer use: for the
+ * owner to call once things are quiet (after a burst), not at every end
+ *
+ * Return: bytes given back
+ */
+size_t tcp_relay_trim(void)
+{
+	return tcp_relay_evsz ? slab_trim(&tcp_relay_pool) : 0;
+}
+
+/**
+ * tcp_relay_resident() - bytes relays may hold resident (their slab's
+ * chunks, less what was given back), for tests and the log
+ *
+ * Return: bytes
+ */
+size_t tcp_relay_resident(void)
+{
+	return tcp_relay_evsz ? slab_resident(&tcp_relay_pool) : 0;
 }

@@ -16,6 +16,9 @@ struct tcp_relay;
 
 /* Most bytes one copying read takes; most a copying direction holds */
 #define TCP_RELAY_BUF (64 * 1024)
+/* Most bytes read from the client before the container's connect is
+ * known to be up (they are held until it is; HAProxy reads 15 KiB) */
+#define TCP_RELAY_EARLY (16 * 1024)
 /* Pipe size asked for in splice mode: 4x the default moves bulk data with
  * a quarter of the wake-ups (measured: about 1.3x the throughput of 64 KiB
  * on loopback). The kernel grants less when the user's pipe budget
@@ -107,11 +110,14 @@ struct tcp_dir {
  * @hup:		with a half-close timeout: @hup[i] fires once when @fd[i]'s
  *		peer has closed its side, even while we are not reading it
  * @timer:	the connect timeout while connecting, then the half-close
- *		clock
+ *		clock (@rd, @wr and @timer live in the relay's own
+ *		allocation, after it)
  * @opts:	behaviour
  * @id:		the owner's number for this connection, for log lines
  * @transparent: the socket towards the container carries the client's
  *		address (for the owner's log lines)
+ * @keepalive:	the owner has set keepalive on @fd[1] (it does so a moment
+ *		after the connection starts, see tcp_server.c)
  * @start_ms:	when the relay was made (monotonic), for its lifetime
  * @peer:	the client's address, set by the owner for its log lines
  * @done:	called once when the relay ends; it must free the relay
@@ -126,7 +132,7 @@ struct tcp_relay {
 	unsigned on;
 	struct tcp_relay_opts opts;
 	unsigned long long id;
-	bool transparent;
+	bool transparent, keepalive;
 	uint64_t start_ms;
 	union addr_sock peer;
 	tcp_relay_done_fn done;
@@ -140,7 +146,10 @@ struct tcp_relay *tcp_relay_new(struct event_base *base, int client,
 				unsigned long long id, tcp_relay_done_fn done,
 				void *arg);
 int tcp_relay_preamble(struct tcp_relay *r, const void *p, size_t n);
+void tcp_relay_start(struct tcp_relay *r);
 void tcp_relay_free(struct tcp_relay *r, bool reset);
+size_t tcp_relay_trim(void);
+size_t tcp_relay_resident(void);
 void tcp_relay_reset(int fd);
 const char *tcp_relay_state_name(enum tcp_relay_state s);
 const char *tcp_dir_state_name(enum tcp_dir_state s);

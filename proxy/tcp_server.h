@@ -41,7 +41,10 @@ struct tcp_server_opts {
  *		listener (set there once), so they need no setsockopt() each
  * @accept_ev:	readable listener
  * @pause_ev:	timer that re-arms @accept_ev after a pause
+ * @tick_ev:	the tick: keepalive for new relays, memory back from ended
+ *		ones (tcp_server.c)
  * @paused:	accepting is paused
+ * @ended:	a relay ended since the last tick
  * @relays:	open relays, reset on shutdown
  * @nrelays:	number of open relays
  * @next_id:	number of the next connection, for log lines
@@ -53,8 +56,8 @@ struct tcp_server {
 	socklen_t target_len;
 	struct tcp_server_opts opts;
 	bool inherit;
-	struct event *accept_ev, *pause_ev;
-	bool paused;
+	struct event *accept_ev, *pause_ev, *tick_ev;
+	bool paused, ended;
 	LIST_HEAD(, tcp_relay) relays;
 	unsigned long nrelays;
 	unsigned long long next_id;

@@ -94,6 +94,10 @@ int event_base_dispatch(struct event_base *base)
 		say("unix", socket(AF_UNIX, SOCK_STREAM, 0));
 	else if (!strcmp(probe, "connect"))
 		say("connect", tcp_connect(port));
+	else if (!strcmp(probe, "somark"))
+		say("somark", setsockopt(socket(AF_INET, SOCK_STREAM, 0),
+					 SOL_SOCKET, SO_MARK, &port,
+					 sizeof(port)));
 	return real_dispatch(base);
 }
 """
@@ -304,6 +308,14 @@ def sandbox_unix_socket_kills(ctx):
     """A unix socket from inside the running proxy: killed (SIGSYS); only
     IPv4 and IPv6 TCP and UDP sockets can be made."""
     _killed_by_filter(ctx, "unix")
+
+
+@test(strait_only=True)
+def sandbox_socket_options_kill(ctx):
+    """A socket option the proxy never sets (SO_MARK, which CAP_NET_RAW
+    would allow a transparent proxy): killed (SIGSYS), so the capability
+    serves IP_TRANSPARENT only."""
+    _killed_by_filter(ctx, "somark")
 
 
 @test(strait_only=True)

@@ -210,7 +210,8 @@ def transparent_without_routing_warns(ctx):
     r = sh(PY, HELP, "tcp", HOST4, str(p.hport), "10", ns=t.ns["cli"])
     check("FAIL" in r.stdout, "served without the routing: %s" % r.stdout)
     deadline = time.monotonic() + 5
-    while "is the routing in place?" not in p.stderr():
+    while ("is the routing in place? strait-netsetup up --transparent "
+           "installs it") not in p.stderr():
         check(time.monotonic() < deadline, "no warning: %r" % p.stderr())
         time.sleep(0.1)
 

@@ -23,7 +23,9 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
+#include <stdint.h>
 
+#include "slab.h"
 #include "tcp_relay.h"
 
 /* Linked with --wrap=malloc: the relay's own allocations (not libevent's
@@ -72,13 +74,17 @@ static void done_cb(struct tcp_relay *r, enum tcp_relay_end end, int err,
 	f->r = NULL;
 }
 
+/* A relay, started: it may have ended already (then f->r is NULL) */
 static struct tcp_relay *relay(struct fixture *f, int cfd, int sfd,
 			       bool connecting)
 {
 	struct tcp_relay_opts o = { .copy = f->copy,
 				    .half_close_ms = f->half_close_ms };
 
-	return tcp_relay_new(f->base, cfd, sfd, connecting, &o, 1, done_cb, f);
+	f->r = tcp_relay_new(f->base, cfd, sfd, connecting, &o, 1, done_cb, f);
+	assert_non_null(f->r);
+	tcp_relay_start(f->r);
+	return f->r;
 }
 
 static int setup(void **state, bool copy)
@@ -199,10 +205,11 @@ static void test_both_ways(void **state)
 }
 
 /*
- * The client sends its request and its FIN before the connection to the
- * container is up: the request goes on in the very wake-up that sees the
- * connect complete (it pumps the client's direction at once), the FIN
- * after it.
+ * The client sends its request and its FIN before the relay starts, and
+ * the connect to the container has completed by then (as on loopback or a
+ * local bridge, where the handshake is over when connect() returns): the
+ * request and the FIN go on at once, before the loop ever runs, and the
+ * relay is open without waiting for the connect's writable event.
  */
 static void test_request_before_connected(void **state)
 {
@@ -214,12 +221,9 @@ static void test_request_before_connected(void **state)
 	shutdown(f->cl, SHUT_WR);
 	f->r = relay(f, a[1], b[0], true);
 	assert_non_null(f->r);
-	assert_int_equal(f->r->state, TCP_RELAY_CONNECTING);
-	assert_false(f->r->on & 3U);	/* no reads before connected */
-	event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 	assert_int_equal(f->r->state, TCP_RELAY_OPEN);
-	/* the wake-up that saw the connect passed the request on */
 	expect(f->sv, "GET / HTTP/1.0\r\n\r\n");
+	assert_int_equal(f->r->on, 3U);	/* both reads, no write waited for */
 	spin(f);
 	expect_eof(f->sv);
 	put(f->sv, "HTTP/1.0 200 OK\r\n\r\n");
@@ -477,15 +481,18 @@ static void test_preamble_first(void **state)
 	struct fixture *f = *state;
 	int a[2], b[2];
 
+	struct tcp_relay_opts o = { .copy = f->copy };
+
 	fresh_pairs(f, a, b);
 	put(f->cl, "hello");
-	f->r = relay(f, a[1], b[0], true);
+	f->r = tcp_relay_new(f->base, a[1], b[0], true, &o, 1, done_cb, f);
 	assert_non_null(f->r);
 	assert_int_equal(tcp_relay_preamble(f->r, "PROXY UNKNOWN\r\n", 15), 0);
 	/* one only: a relay holding bytes refuses another */
 	assert_int_equal(tcp_relay_preamble(f->r, "x", 1), -1);
 	assert_int_equal(errno, EINVAL);
-	spin(f);
+	tcp_relay_start(f->r);
+	/* header and request in one send, at start */
 	expect(f->sv, "PROXY UNKNOWN\r\nhello");
 	assert_null(f->r->dir[0].buf);
 	put(f->sv, "world");
@@ -709,12 +716,140 @@ static void test_connect_timeout(void **state)
 	assert_int_equal(errno, EINPROGRESS);
 	f->r = tcp_relay_new(f->base, a[1], c, true, &o, 1, done_cb, f);
 	assert_non_null(f->r);
+	tcp_relay_start(f->r);
+	assert_non_null(f->r);
+	assert_int_equal(f->r->state, TCP_RELAY_CONNECTING);
 	run_until_ended(f, 5000);
 	assert_int_equal(f->ended, 1);
 	assert_int_equal(f->end, TCP_RELAY_REFUSED);
 	assert_int_equal(f->err, ETIMEDOUT);
 	close(first);
 	close(l);
+}
+
+/*
+ * The connect to the container is still in flight when the relay starts
+ * (its SYN was dropped: the listener's queue is full): the client's first
+ * bytes are read and held after the PROXY header, nothing more is read
+ * from the client, and once the connect completes (the queue has room
+ * and the SYN is sent again) header and bytes arrive, in order.
+ */
+static void test_connect_in_flight_holds(void **state)
+{
+	struct fixture *f = *state;
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct tcp_relay_opts o = { .copy = f->copy, .connect_ms = 10000 };
+	socklen_t len = sizeof(sa);
+	int l = socket(AF_INET, SOCK_STREAM, 0), first, c, a[2], b[2], i;
+
+	fresh_pairs(f, a, b);
+	close(b[0]);
+	assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(l, 0), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &len), 0);
+	first = socket(AF_INET, SOCK_STREAM, 0);	/* fills the queue */
+	assert_int_equal(connect(first, (struct sockaddr *)&sa, sizeof(sa)),
+			 0);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_int_equal(connect(c, (struct sockaddr *)&sa, sizeof(sa)), -1);
+	assert_int_equal(errno, EINPROGRESS);
+	put(f->cl, "hello");
+	f->r = tcp_relay_new(f->base, a[1], c, true, &o, 1, done_cb, f);
+	assert_non_null(f->r);
+	assert_int_equal(tcp_relay_preamble(f->r, "PROXY X\r\n", 9), 0);
+	tcp_relay_start(f->r);
+	assert_non_null(f->r);
+	assert_int_equal(f->r->state, TCP_RELAY_CONNECTING);
+	assert_int_equal(f->r->dir[0].pending, 14);
+	assert_int_equal(f->r->on, 8U);	/* only the connect is waited for */
+	put(f->cl, "more");
+	/* make room: the connect completes at its SYN's next try */
+	close(accept(l, NULL, NULL));
+	close(first);
+	for (i = 0; i < 500 && f->r && f->r->state == TCP_RELAY_CONNECTING;
+	     i++)
+		run_until_ended(f, 10);
+	assert_non_null(f->r);
+	assert_int_equal(f->r->state, TCP_RELAY_OPEN);
+	f->sv = accept(l, NULL, NULL);
+	assert_true(f->sv >= 0);
+	fcntl(f->sv, F_SETFL, O_NONBLOCK);
+	spin(f);
+	expect(f->sv, "PROXY X\r\nhellomore");
+	assert_null(f->r->dir[0].buf);
+	close(l);
+}
+
+/* Relays come from chunks of their own; once they are gone, a trim gives
+ * back all but one chunk's header page */
+static void test_trim_gives_back(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = 70 };	/* more than a chunk holds */
+	struct tcp_relay_opts o = { .copy = f->copy };
+	struct tcp_relay *r[N];
+	size_t peak;
+	int a[2], b[2], i;
+
+	for (i = 0; i < N; i++) {
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, a), 0);
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, b), 0);
+		close(a[0]);
+		close(b[1]);
+		r[i] = tcp_relay_new(f->base, a[1], b[0], false, &o, 1,
+				     done_cb, f);
+		assert_non_null(r[i]);
+	}
+	peak = tcp_relay_resident();
+	assert_true(peak > SLAB_CHUNK);
+	for (i = 0; i < N; i++)
+		tcp_relay_free(r[i], false);
+	assert_int_equal(tcp_relay_resident(), peak);	/* not at each free */
+	assert_true(tcp_relay_trim() > 0);
+	assert_true(tcp_relay_resident() <= SLAB_CHUNK);
+	assert_true(tcp_relay_resident() < peak / 2);
+	assert_int_equal(tcp_relay_trim(), 0);	/* nothing more to give */
+}
+
+/* The slab itself: objects packed low, pages with a live object kept, the
+ * rest given back; a page given back comes back zeroed when used again */
+static void test_slab_pages(void **state)
+{
+	struct slab s;
+	enum { N = 200 };
+	char *p[N];
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), full;
+	int i;
+
+	(void)state;
+	assert_int_equal(slab_init(&s, 1000), 0);
+	assert_int_equal(s.size, 1008);
+	for (i = 0; i < N; i++) {
+		p[i] = slab_alloc(&s);
+		assert_non_null(p[i]);
+		assert_int_equal((uintptr_t)p[i] % 16, 0);
+		memset(p[i], 0xa5, s.size);
+	}
+	assert_int_equal(s.used, N);
+	full = slab_resident(&s);
+	assert_int_equal(full, s.chunks * SLAB_CHUNK);
+	/* keep the first object of the first chunk only */
+	for (i = 1; i < N; i++)
+		slab_free(&s, p[i]);
+	assert_true(slab_trim(&s) > 0);
+	assert_int_equal(s.chunks, 2);	/* the partly used one, one spare */
+	if (page < SLAB_CHUNK)
+		assert_true(slab_resident(&s) <= 4 * page);
+	assert_int_equal((unsigned char)p[0][s.size - 1], 0xa5);
+	/* the objects that come next are the lowest ones of that chunk */
+	p[1] = slab_alloc(&s);
+	assert_true(p[1] == p[0] + s.size);
+	slab_free(&s, p[1]);
+	slab_free(&s, p[0]);
+	slab_trim(&s);
+	assert_int_equal(s.chunks, 1);
+	assert_int_equal(s.used, 0);
 }
 
 int main(void)
@@ -739,6 +874,9 @@ int main(void)
 		BOTH(test_reset_from_server),
 		BOTH(test_half_close_timeout_holding),
 		BOTH(test_connect_timeout),
+		BOTH(test_connect_in_flight_holds),
+		BOTH(test_trim_gives_back),
+		cmocka_unit_test(test_slab_pages),
 	};
 
 	return cmocka_run_group_tests_name("tcp_relay", tests, NULL, NULL);
