@@ -148,7 +148,7 @@ UNIT_TESTS := test_cfg test_addr test_ready test_tcp_relay test_log \
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
 .PHONY: FORCE deb all clean install install-strip man-check uninstall test test-docker demo deps unit-bins \
-	format bench bench-quick bench-tools fuzz fuzz-bins
+	format bench bench-quick bench-ports bench-tools fuzz fuzz-bins
 
 all: $(O)/strait-proxy $(O)/strait-netsetup
 
@@ -250,6 +250,16 @@ bench:
 	$(MAKE) all bench-tools
 	$(MAKE) SANDBOX=0 O=$(O)/nosandbox all
 	python3 bench/bench.py --build $(O) --nosandbox $(O)/nosandbox
+
+# 200 published ports under the real dockerd (--iptables=false, in a
+# namespace): docker run / rm -f wall time, the proxies' PSS, exec-to-ready,
+# strait vs docker-proxy vs a C floor that only binds and says ready
+bench-ports:
+	sh scripts/install-deps.sh docker
+	$(MAKE) all bench-tools
+	$(MAKE) SANDBOX=0 O=$(O)/nosandbox all
+	python3 bench/ports.py --build $(O) --nosandbox $(O)/nosandbox \
+		--floor $(O)/floor
 
 bench-quick:
 	sh scripts/install-deps.sh bench

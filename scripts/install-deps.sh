@@ -16,7 +16,8 @@
 #                           make deb alone (dpkg-buildpackage)
 #   install-deps.sh demo    build + python3, iproute2, curl, iptables, nftables
 #   install-deps.sh bench   build + iperf3, socat, haproxy, docker.io (for
-#                           /usr/sbin/docker-proxy), gnuplot-nox
+#                           /usr/sbin/docker-proxy), gnuplot-nox, systemd
+#                           (systemd-socket-activate, -proxyd), util-linux
 #   install-deps.sh docker  test + docker.io (dockerd 20.10, containerd, runc,
 #                           docker-proxy) and busybox-static, for make
 #                           test-docker; no daemon is started by installing
@@ -29,7 +30,7 @@ case "${1:-build}" in
 build) ;;
 test) need="$need libcmocka-dev python3 iproute2 valgrind iptables nftables iperf3 haproxy mandoc groff-base ufw systemd util-linux build-essential debhelper dpkg-dev lintian" ;;
 deb) need="$need build-essential debhelper dpkg-dev" ;;
-bench) need="$need python3 iproute2 nftables iperf3 socat haproxy docker.io gnuplot-nox" ;;
+bench) need="$need python3 iproute2 nftables iperf3 socat haproxy docker.io gnuplot-nox systemd util-linux" ;;
 demo) need="$need python3 iproute2 curl iptables nftables" ;;
 docker) need="$need libcmocka-dev python3 iproute2 valgrind iptables nftables iperf3 haproxy mandoc groff-base ufw systemd util-linux build-essential debhelper dpkg-dev lintian docker.io busybox-static" ;;
 *) echo "install-deps.sh: unknown set: $1 (build, test, deb, demo, docker, bench)" >&2; exit 2 ;;
