@@ -7,6 +7,9 @@
  *
  * Linked with --wrap=event_add: the server's own registrations fail on
  * demand (libevent's internal ones, in the shared library, never do).
+ *
+ * Pacing: how much one wake-up reads and when the next batch may go, from
+ * the kernel's arrival stamps and a clock passed in (never a sleep judged).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +28,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -141,6 +145,26 @@ static int count_fds(void)
 		n++;
 	closedir(d);
 	return n;
+}
+
+/* Datagrams waiting on @fd, read and counted */
+static int drain(int fd)
+{
+	char buf[256];
+	int n = 0;
+
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+		n++;
+	assert_int_equal(errno, EAGAIN);
+	return n;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
 /* Messages logged from here to log_end() go to fx->log */
@@ -331,6 +355,144 @@ static void test_full_table_evicts_own_port(void **state)
 	close(ca1);
 }
 
+
+/* A backlog of 100 datagrams: one wake-up forwards one batch and goes back
+ * to the loop (replies and the other ports of a range get their turn, and
+ * the next batch can be paced); the rest follows, all of it */
+static void test_one_batch_per_wakeup(void **state)
+{
+	struct fixture *fx = *state;
+	struct side *a = side_new(fx, 90000, 16);
+	int c = client(), i, got;
+
+	for (i = 0; i < 100; i++)
+		send_to(c, a, "backlog");
+	event_base_loop(fx->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	got = drain(a->ctr);
+	assert_int_equal(got, UDP_SERVER_BATCH);
+	for (i = 0; i < 1000 && got < 100; i++) {
+		event_base_loop(fx->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		got += drain(a->ctr);
+	}
+	assert_int_equal(got, 100);
+	close(c);
+}
+
+/* A full batch whose datagrams arrived over 31 ms or more: the next one
+ * waits until half that has passed (its wait capped per wake-up); a batch
+ * that empties the queue lifts the gate */
+static void test_full_batch_paces_next(void **state)
+{
+	struct fixture *fx = *state;
+	struct side *a = side_new(fx, 90000, 16);
+	int c = client(), i, got;
+	uint64_t t;
+
+	for (i = 0; i < UDP_SERVER_BATCH; i++) {
+		send_to(c, a, "paced");
+		usleep(1000);
+	}
+	send_to(c, a, "one more");
+	t = mono_ns();
+	event_base_loop(fx->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	assert_int_equal(drain(a->ctr), UDP_SERVER_BATCH);
+	/* the batch took 31 ms or more to arrive */
+	assert_true(a->s.pace.release >=
+		    t + 31 * (uint64_t)1000000 / UDP_SERVER_CATCHUP);
+	assert_int_equal(udp_server_pace_wait(&a->s.pace, t),
+			 UDP_SERVER_WAIT_MAX_NS);
+	for (i = 0, got = 0; i < 1000 && !got; i++) {
+		event_base_loop(fx->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		got = drain(a->ctr);
+	}
+	assert_int_equal(got, 1);
+	assert_int_equal(a->s.pace.release, 0);
+	close(c);
+}
+
+#define US 1000
+#define MS 1000000
+/* arrival stamps: any CLOCK_REALTIME value; only differences count */
+#define T0 ((int64_t)1700000000 * 1000000000)
+
+struct pace_case {
+	const char *what;
+	unsigned n;		/* datagrams read */
+	int64_t first, last;	/* their arrival stamps */
+	uint64_t read_at;	/* monotonic ns of the read */
+	uint64_t asked_at;	/* when the next wake-up asks */
+	uint64_t want_wait;
+};
+
+/* Each case starts from a fresh state */
+static const struct pace_case pace_cases[] = {
+	{ "one datagram: no rate known, no wait", 1, T0, T0, 5 * MS,
+	  5 * MS + 100 * US, 0 },
+	{ "a partial batch of a slow stream (100 us apart)", 5, T0,
+	  T0 + 400 * US, 5 * MS, 5 * MS + 100 * US, 0 },
+	{ "a partial batch of a fast stream (10 us apart): coalesce", 5, T0,
+	  T0 + 40 * US, 5 * MS, 5 * MS + 100 * US, UDP_SERVER_COALESCE_NS },
+	{ "... unless the stream has stopped", 5, T0, T0 + 40 * US, 5 * MS,
+	  5 * MS + UDP_SERVER_STREAM_NS, 0 },
+	{ "a full batch over 320 us: the next waits 160 us", UDP_SERVER_BATCH,
+	  T0, T0 + 320 * US, 5 * MS, 5 * MS, 160 * US },
+	{ "... 100 us of which have passed", UDP_SERVER_BATCH, T0,
+	  T0 + 320 * US, 5 * MS, 5 * MS + 100 * US, 60 * US },
+	{ "... all of which have passed: coalesce (10 us apart)",
+	  UDP_SERVER_BATCH, T0, T0 + 310 * US, 5 * MS, 5 * MS + 200 * US,
+	  UDP_SERVER_COALESCE_NS },
+	{ "a full batch over 31 ms: a wake-up waits at most the cap",
+	  UDP_SERVER_BATCH, T0, T0 + 31 * MS, 5 * MS, 5 * MS,
+	  UDP_SERVER_WAIT_MAX_NS },
+	{ "a full batch that arrived at once leaves at once",
+	  UDP_SERVER_BATCH, T0, T0, 5 * MS, 5 * MS, 0 },
+	{ "no arrival stamps: no pacing", UDP_SERVER_BATCH, 0, 0, 5 * MS,
+	  5 * MS, 0 },
+	{ "the clock stepped back between two datagrams: no pacing",
+	  UDP_SERVER_BATCH, T0, T0 - 10 * MS, 5 * MS, 5 * MS, 0 },
+};
+
+static void test_pace_table(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(pace_cases) / sizeof(pace_cases[0]); i++) {
+		const struct pace_case *k = &pace_cases[i];
+		struct udp_pace p = { 0 };
+		uint64_t got;
+
+		udp_server_pace_read(&p, k->n, k->first, k->last, k->read_at);
+		got = udp_server_pace_wait(&p, k->asked_at);
+		if (got != k->want_wait)
+			fail_msg("%s: wait %llu ns, want %llu", k->what,
+				 (unsigned long long)got,
+				 (unsigned long long)k->want_wait);
+	}
+}
+
+/* One datagram per wake-up: the rate is known from one read to the next,
+ * and follows the stream as it speeds up and slows down */
+static void test_pace_rate_across_reads(void **state)
+{
+	struct udp_pace p = { 0 };
+	uint64_t now = 5 * MS;
+	int64_t at = T0;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 20; i++, at += 100 * US, now += 100 * US)
+		udp_server_pace_read(&p, 1, at, at, now);
+	assert_int_equal(udp_server_pace_wait(&p, now), 0);
+	for (i = 0; i < 20; i++, at += 10 * US, now += 10 * US)
+		udp_server_pace_read(&p, 1, at, at, now);
+	assert_int_equal(udp_server_pace_wait(&p, now),
+			 UDP_SERVER_COALESCE_NS);
+	for (i = 0; i < 20; i++, at += 100 * US, now += 100 * US)
+		udp_server_pace_read(&p, 1, at, at, now);
+	assert_int_equal(udp_server_pace_wait(&p, now), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +504,12 @@ int main(void)
 			test_out_of_fds_evicts_other_port, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_full_table_evicts_own_port, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_batch_per_wakeup,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_batch_paces_next,
+						setup, teardown),
+		cmocka_unit_test(test_pace_table),
+		cmocka_unit_test(test_pace_rate_across_reads),
 	};
 
 	log_init("test_udp_server", LOG_LVL_WARN);
