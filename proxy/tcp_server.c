@@ -341,43 +341,24 @@ static int tcp_server_pp(const struct tcp_server *s, int cfd,
 }
 
 /*
- * In transparent mode, a socket bound to the client's address where that
- * can work; else (and on a failure not for want of fds) a plain one.
+ * The socket towards the container, in transparent mode bound to the
+ * client's address where that can work (transparent_open()).
  * Return: the socket, or -1 with errno; *@tp says which it is
  */
-static int tcp_server_tp_socket(const struct tcp_server *s,
-				const union addr_sock *peer, bool *tp)
+static int tcp_server_socket1(const struct tcp_server *s,
+			      const union addr_sock *peer, bool *tp)
 {
-	enum transparent_why why = transparent_check(s->opts.tp, peer);
-	int fd;
+	int failed, fd = transparent_open(s->opts.tp, peer,
+					  s->target.sa.sa_family, SOCK_STREAM,
+					  tp, &failed);
 
-	if (why == TRANSPARENT_USED) {
-		fd = transparent_socket(peer, SOCK_STREAM);
-		*tp = fd >= 0;
-		if (fd >= 0 || errno == EMFILE || errno == ENFILE)
-			goto out;
+	if (failed)
 		log_tagged(&tcp_server_rl_conn, LOG_LVL_WARN, stats_tag,
 			   s->opts.relay.st,
 			   "transparent socket: %s (the container sees the "
 			   "host's address)",
-			   strerror(errno));
-		why = TRANSPARENT_FAILED;
-	}
-	fd = socket(s->target.sa.sa_family,
-		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-out:
-	s->opts.tp->count[why]++;
+			   strerror(failed));
 	return fd;
-}
-
-static int tcp_server_socket1(const struct tcp_server *s,
-			      const union addr_sock *peer, bool *tp)
-{
-	*tp = false;
-	if (s->opts.tp)
-		return tcp_server_tp_socket(s, peer, tp);
-	return socket(s->target.sa.sa_family,
-		      SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 }
 
 /*

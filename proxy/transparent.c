@@ -8,9 +8,10 @@
  * and is bound to the client's address and port before connect(), so the
  * container's server sees the client as it is, as with kernel DNAT. The
  * container answers through its default route, the host; there policy
- * routing (set up by hand for now, see the README; a mark for packets of
- * local transparent sockets, a policy rule sending marked packets to a
- * local route) hands them to our socket instead of forwarding them.
+ * routing (a mark for packets of local transparent sockets, a policy rule
+ * sending marked packets to a local route: strait-netsetup up
+ * --transparent installs them) hands them to our socket instead of
+ * forwarding them.
  * Setting the option needs CAP_NET_RAW; bind() and connect() need nothing.
  *
  * Where the client's address cannot work, the plain connect is used, as
@@ -27,6 +28,12 @@
  * A client's port may be taken for our side already (the same client port
  * to two published ports of one container): then the client's address is
  * bound with any port.
+ *
+ * transparent_open() makes the socket towards the container for TCP and
+ * UDP alike: the client's, or the plain one with the reason counted. A
+ * transparent socket that fails for want of fds or memory is not replaced
+ * by a plain one (that would fail too, or take the last fd the caller's
+ * recovery needs): the caller sees the shortage, as without the mode.
  */
 #include "transparent.h"
 
@@ -266,4 +273,52 @@ fail:
 	close(fd);
 	errno = e;
 	return -1;
+}
+
+/* Failures of a new socket that are a shortage, not a refusal */
+static bool transparent_shortage(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	       err == ENOMEM || err == EAGAIN || err == EADDRNOTAVAIL;
+}
+
+/**
+ * transparent_open() - the socket towards the container for one client
+ * @t:		state from transparent_init(), NULL if the mode is off
+ * @client:	the client's address and port
+ * @family:	the container's address family
+ * @type:	SOCK_STREAM or SOCK_DGRAM
+ * @used:	set to whether the socket carries the client's address
+ * @failed:	set to the errno of a transparent socket that could not be
+ *		made (the plain one is used instead: the caller logs it), or 0
+ *
+ * The outcome is counted in @t's count[]. A shortage (fds, memory, local
+ * ports) is returned as it is, never replaced by a plain socket.
+ *
+ * Return: a non-blocking, close-on-exec socket, or -1 with errno
+ */
+int transparent_open(struct transparent *t, const union addr_sock *client,
+		     int family, int type, bool *used, int *failed)
+{
+	enum transparent_why why;
+	int fd;
+
+	*used = false;
+	*failed = 0;
+	if (!t)
+		return socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	why = transparent_check(t, client);
+	if (why == TRANSPARENT_USED) {
+		fd = transparent_socket(client, type);
+		if (fd >= 0 || transparent_shortage(errno)) {
+			*used = fd >= 0;
+			if (fd >= 0)
+				t->count[why]++;
+			return fd;
+		}
+		*failed = errno;
+		why = TRANSPARENT_FAILED;
+	}
+	t->count[why]++;
+	return socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 }

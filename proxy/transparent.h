@@ -52,6 +52,8 @@ int transparent_init(struct transparent *t, const union addr_sock *target,
 enum transparent_why transparent_check(const struct transparent *t,
 				       const union addr_sock *client);
 int transparent_socket(const union addr_sock *client, int type);
+int transparent_open(struct transparent *t, const union addr_sock *client,
+		     int family, int type, bool *used, int *failed);
 bool transparent_in_net(const struct transparent_net *n,
 			const union addr_sock *a);
 const char *transparent_why_name(enum transparent_why why);

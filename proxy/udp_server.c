@@ -404,43 +404,25 @@ static const char *udp_server_shortage(int err)
 	}
 }
 
-/* In transparent mode, a socket bound to client @a where that can work */
-static int udp_server_tp_socket(struct udp_server *s,
-				const union udp_flow_addr *a)
-{
-	enum transparent_why why;
-	union addr_sock client;
-	int fd;
-
-	memset(&client, 0, sizeof(client));
-	memcpy(&client, a, a->sa.sa_family == AF_INET6
-				   ? sizeof(a->sin6)
-				   : sizeof(a->sin));
-	why = transparent_check(s->tp, &client);
-	if (why == TRANSPARENT_USED) {
-		fd = transparent_socket(&client, SOCK_DGRAM);
-		if (fd >= 0 || udp_server_shortage(errno))
-			goto out;
-		udp_server_log(&udp_server_rl, s, LOG_LVL_WARN,
-			       "udp: transparent socket: %s (the container "
-			       "sees the host's address)",
-			       strerror(errno));
-		why = TRANSPARENT_FAILED;
-	}
-	fd = socket(s->target.sa.sa_family,
-		    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-out:
-	s->tp->count[why]++;
-	return fd;
-}
-
+/* The flow's socket, in transparent mode bound to client @a where that can
+ * work (transparent_open()) */
 static int udp_server_socket(struct udp_server *s,
 			     const union udp_flow_addr *a)
 {
-	int fd = s->tp ? udp_server_tp_socket(s, a)
-		       : socket(s->target.sa.sa_family,
-				SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	union addr_sock client;
+	int failed, fd;
+	bool used;
 
+	memset(&client, 0, sizeof(client));
+	memcpy(&client, a, a->sa.sa_family == AF_INET6 ? sizeof(a->sin6)
+						       : sizeof(a->sin));
+	fd = transparent_open(s->tp, &client, s->target.sa.sa_family,
+			      SOCK_DGRAM, &used, &failed);
+	if (failed)
+		udp_server_log(&udp_server_rl, s, LOG_LVL_WARN,
+			       "udp: transparent socket: %s (the container "
+			       "sees the host's address)",
+			       strerror(failed));
 	if (fd < 0)
 		return -1;
 	if (connect(fd, &s->target.sa, s->target_len)) {

@@ -9,7 +9,14 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <linux/capability.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "transparent.h"
 
@@ -130,12 +137,113 @@ static void test_init_loopback(void **state)
 			    "container network");
 }
 
+/* Where the socket towards the container is bound (the family's any
+ * address if it is not) */
+static union addr_sock bound(int fd)
+{
+	union addr_sock a;
+	socklen_t len = sizeof(a);
+
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(getsockname(fd, &a.sa, &len), 0);
+	return a;
+}
+
+/* The mode off, a fallback, and the client's address used (as root) */
+static void test_open(void **state)
+{
+	struct transparent t = { .family = AF_INET };
+	union addr_sock lo = sock("127.0.0.1", 40000),
+			out = sock("198.51.100.7", 40001), b;
+	int failed = -1, fd, type;
+	socklen_t len = sizeof(type);
+	bool used = true;
+
+	(void)state;
+	fd = transparent_open(NULL, &out, AF_INET, SOCK_DGRAM, &used, &failed);
+	assert_true(fd >= 0);
+	assert_false(used);
+	assert_int_equal(failed, 0);
+	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len), 0);
+	assert_int_equal(type, SOCK_DGRAM);
+	close(fd);
+
+	fd = transparent_open(&t, &lo, AF_INET, SOCK_STREAM, &used, &failed);
+	assert_true(fd >= 0);
+	assert_false(used);
+	assert_int_equal(t.count[TRANSPARENT_LOOPBACK], 1);
+	assert_int_equal(bound(fd).sin.sin_port, 0);
+	close(fd);
+
+	if (geteuid()) {
+		skip();
+		return;
+	}
+	fd = transparent_open(&t, &out, AF_INET, SOCK_STREAM, &used, &failed);
+	assert_true(fd >= 0);
+	assert_true(used);
+	assert_int_equal(failed, 0);
+	assert_int_equal(t.count[TRANSPARENT_USED], 1);
+	b = bound(fd);
+	assert_memory_equal(&b.sin.sin_addr, &out.sin.sin_addr, 4);
+	assert_int_equal(b.sin.sin_port, out.sin.sin_port);
+	close(fd);
+}
+
+/* Without the capability the plain socket is used, the reason handed to
+ * the caller (which logs it) and counted; out of fds, the shortage is
+ * returned as it is, with no plain socket taking the last fd */
+static void test_open_failures(void **state)
+{
+	pid_t pid;
+	int status;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		struct __user_cap_header_struct h = {
+			.version = _LINUX_CAPABILITY_VERSION_3 };
+		struct __user_cap_data_struct none[2];
+		struct transparent t = { .family = AF_INET6 };
+		union addr_sock out = sock("2001:db8:5::7", 40002);
+		struct rlimit rl;
+		int failed, fd, fd2;
+		bool used;
+
+		memset(none, 0, sizeof(none));
+		if (syscall(SYS_capset, &h, none))
+			_exit(10);
+		fd = transparent_open(&t, &out, AF_INET6, SOCK_DGRAM, &used,
+				      &failed);
+		if (fd < 0 || used || failed != EPERM ||
+		    t.count[TRANSPARENT_FAILED] != 1 ||
+		    t.count[TRANSPARENT_USED] != 0)
+			_exit(11);
+		/* fds: every one up to fd in use, the limit just above */
+		rl.rlim_cur = rl.rlim_max = (rlim_t)fd + 1;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			_exit(12);
+		fd2 = transparent_open(&t, &out, AF_INET6, SOCK_DGRAM, &used,
+				       &failed);
+		if (fd2 != -1 || errno != EMFILE || failed ||
+		    t.count[TRANSPARENT_FAILED] != 1)
+			_exit(13);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_in_net),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_init_loopback),
+		cmocka_unit_test(test_open),
+		cmocka_unit_test(test_open_failures),
 	};
 
 	return cmocka_run_group_tests_name("transparent", tests, NULL, NULL);
