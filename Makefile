@@ -63,10 +63,20 @@ OPT := -O2 -g
 LDSAN :=
 endif
 
-PKGS      := libevent_core libcap-ng libseccomp
+# libseccomp is for the build only (and the unit tests): seccomp_gen
+# builds the filter, the proxy loads the finished program without it.
+# A SANDBOX=0 build needs none of it.
+PKGS      := libevent_core libcap-ng
 NS_PKGS   := libnftables libcap-ng
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+ifeq ($(SANDBOX),0)
+SECCOMP_PKGS :=
+else
+SECCOMP_PKGS := libseccomp
+endif
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) $(SECCOMP_PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+SECCOMP_LIBS := $(if $(SECCOMP_PKGS),$(shell $(PKG_CONFIG) --libs \
+	$(SECCOMP_PKGS) 2>/dev/null))
 NS_LIBS    := $(shell $(PKG_CONFIG) --libs $(NS_PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
@@ -93,7 +103,7 @@ pkg_error = $(error missing build dependency: $(call pkg_list,$(1)): run \
 comma := ,
 space := $(subst ,, )
 ifneq ($(filter-out $(NOCHECK_GOALS),$(or $(MAKECMDGOALS),all)),)
-PKG_MISSING := $(call pkg_missing,$(sort $(PKGS) $(NS_PKGS)))
+PKG_MISSING := $(call pkg_missing,$(sort $(PKGS) $(NS_PKGS) $(SECCOMP_PKGS)))
 ifneq ($(PKG_MISSING),)
 $(call pkg_error,$(PKG_MISSING),build)
 endif
@@ -107,6 +117,8 @@ endif
 
 ifeq ($(SANDBOX),0)
 SANDBOX_CFLAGS := -DSTRAIT_NO_SANDBOX
+else
+SANDBOX_CFLAGS := -I$(O)
 endif
 
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DSTRAIT_VERSION='"$(VERSION)"' \
@@ -120,7 +132,8 @@ ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDSAN) $(LDFLAGS)
 # $(O)/.flags is rewritten only when they changed (git's GIT-CFLAGS), so
 # an unchanged build stays up to date, and `make -n` / `make -q` say true.
 sq = $(subst ','\'',$(1))
-BUILD_FLAGS := $(strip $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(PKG_LIBS) $(NS_LIBS))
+BUILD_FLAGS := $(strip $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(PKG_LIBS) $(NS_LIBS) \
+	$(SECCOMP_LIBS))
 ifneq ($(BUILD_FLAGS),$(strip $(file <$(O)/.flags)))
 FLAGS_FORCE := FORCE
 endif
@@ -144,7 +157,7 @@ NS_OBJ     := $(NS_SRC:%.c=$(O)/%.o)
 UNIT_TESTS := test_cfg test_addr test_ready test_tcp_relay test_log \
 	test_udp_flow test_valid test_rules test_args test_sysctl test_proxyhdr \
 	test_isolation test_priv test_udp_server test_transparent test_state \
-	test_hostfw test_watch test_stats test_systemd
+	test_hostfw test_watch test_stats test_systemd test_seccomp_rules
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
 .PHONY: FORCE deb all clean install install-strip man-check uninstall test test-docker demo deps unit-bins \
@@ -198,6 +211,28 @@ $(O)/strait-proxy: $(O)/$(PROXY_MAIN:.c=.o) $(PROXY_OBJ) $(COMMON_OBJ) \
 		$(O)/.flags
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS)
 
+# The seccomp filter is built here, once, not by every proxy at its start:
+# seccomp_gen (with libseccomp) writes the BPF program as a C header that
+# isolation.c includes and loads with seccomp(2). Changed rules, generator
+# or libseccomp flags rebuild the generator, hence the header, hence the
+# proxy. The generator runs on the build machine and emits the build
+# machine's architecture: the proxy is built natively (as dpkg-buildpackage
+# does); cross-compiling is not supported.
+ifneq ($(SANDBOX),0)
+SECCOMP_GEN_OBJ := $(O)/proxy/seccomp_gen.o $(O)/proxy/seccomp_rules.o
+
+$(O)/seccomp_gen: $(SECCOMP_GEN_OBJ) $(O)/.flags
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(SECCOMP_LIBS)
+
+$(O)/seccomp_bpf.h: $(O)/seccomp_gen
+	$(O)/seccomp_gen >$@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; exit 1; }
+
+$(O)/proxy/isolation.o: $(O)/seccomp_bpf.h
+
+# built again with libseccomp for its own pid: the same bytes as loaded
+$(O)/tests/test_seccomp_rules: $(O)/proxy/seccomp_rules.o
+endif
+
 $(O)/strait-netsetup: $(O)/$(NS_MAIN:.c=.o) $(NS_OBJ) $(COMMON_OBJ) \
 		$(O)/.flags
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(NS_LIBS)
@@ -214,7 +249,7 @@ $(O)/tests/%: tests/unit/%.c $(PROXY_OBJ) $(NS_OBJ) $(COMMON_OBJ) $(O)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $(ALL_LDFLAGS) $(TEST_LDFLAGS) -o $@ \
 		$(filter %.c %.o,$^) \
-		$(PKG_LIBS) $(NS_LIBS) $(CMOCKA_LIBS)
+		$(PKG_LIBS) $(NS_LIBS) $(SECCOMP_LIBS) $(CMOCKA_LIBS)
 
 unit-bins: $(UNIT_BINS)
 

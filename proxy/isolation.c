@@ -32,7 +32,10 @@
  *       outside the sandbox. A kernel without Landlock: logged at info,
  *       and the filter below still forbids every file syscall;
  *    d. isolation_seccomp(): an allowlist of the syscalls the running
- *       proxy makes, anything else kills the process (SIGSYS);
+ *       proxy makes (seccomp_rules.c), anything else kills the process
+ *       (SIGSYS). The BPF program is built once, at build time, by
+ *       seccomp_gen.c with libseccomp; here it is only copied, given our
+ *       pid and loaded with seccomp(2), with no libseccomp at run time;
  *    e. each layer checked from the kernel's view: not dumpable, a
  *       directory cannot be opened, /proc/self/status says Seccomp 2.
  *    Must not fail open: an error ends the start-up (exit 1), except a
@@ -58,11 +61,9 @@
 #include "log.h"
 
 #ifndef STRAIT_NO_SANDBOX
+#include <linux/filter.h>
 #include <linux/landlock.h>
-#include <netinet/in.h>
-#include <seccomp.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
+#include <linux/seccomp.h>
 #include <sys/syscall.h>
 #endif
 
@@ -370,175 +371,106 @@ int isolation_landlock(const struct isolation_net *net,
 	return 0;
 }
 
+/* The filter, built at build time from seccomp_rules.c (seccomp_gen.c) */
+#include "seccomp_bpf.h"
+
 /**
- * struct isolation_allow - one allowed syscall, optionally by argument
- * @nr:		syscall (SCMP_SYS())
- * @ncmp:	comparisons in @cmp, all of which must hold
- * @cmp:	argument comparisons
+ * struct isolation_bpf - one precompiled filter
+ * @insn:	the program, with SECCOMP_BPF_SENTINEL for our pid
+ * @len:	instructions in @insn
+ * @pid_at:	indices in @insn whose k is to be our pid
+ * @npid:	entries in @pid_at
  */
-struct isolation_allow {
-	int nr;
-	unsigned int ncmp;
-	struct scmp_arg_cmp cmp[3];
+struct isolation_bpf {
+	const struct sock_filter *insn;
+	size_t len;
+	const unsigned short *pid_at;
+	size_t npid;
 };
 
-#define ISO_ANY(name) { SCMP_SYS(name), 0, { { 0, 0, 0, 0 } } }
-#define ISO_EQ(arg, v) { (arg), SCMP_CMP_EQ, (scmp_datum_t)(v), 0 }
-#define ISO_MASKED(arg, mask, v)                                              \
-	{ (arg), SCMP_CMP_MASKED_EQ, (scmp_datum_t)(mask), (scmp_datum_t)(v) }
-/* socket(2)'s type without the flags we set, compared on 32 bits */
-#define ISO_SOCK_TYPE(t)                                                      \
-	ISO_MASKED(1, 0xffffffffU & ~(unsigned)(SOCK_NONBLOCK | SOCK_CLOEXEC), \
-		   (t))
-#define ISO_SOCKET(domain, type)                                              \
-	{ SCMP_SYS(socket), 3,                                                \
-	  { ISO_EQ(0, domain), ISO_SOCK_TYPE(type), ISO_EQ(2, 0) } }
-#define ISO_ONE(name, cmp0) { SCMP_SYS(name), 1, { cmp0 } }
-/* setsockopt() of one option: no other (SO_MARK, which CAP_NET_RAW would
- * allow a transparent proxy, among them) */
-#define ISO_SOCKOPT(level, name)                                              \
-	{ SCMP_SYS(setsockopt), 2, { ISO_EQ(1, level), ISO_EQ(2, name) } }
+#define ISOLATION_NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define ISOLATION_BPF(v)                                                      \
+	{ seccomp_bpf_##v, ISOLATION_NELEM(seccomp_bpf_##v),                  \
+	  seccomp_bpf_##v##_pid, ISOLATION_NELEM(seccomp_bpf_##v##_pid) }
 
-/*
- * What the running proxy calls, measured with strace -f over the whole
- * black-box suite (TCP and UDP, splice and -no-splice, the EMFILE pause,
- * signals and the exit path), grouped by who needs it. Anything else
- * kills the process. A new call in the running proxy needs a line here,
- * and its test under the black-box suite (which runs with the filter on).
+/* [0]: plain, [1]: transparent mode (IP_TRANSPARENT, bind) */
+static const struct isolation_bpf isolation_bpf[2] = {
+	ISOLATION_BPF(plain),
+	ISOLATION_BPF(transparent),
+};
+
+/**
+ * isolation_seccomp_prog() - the filter the proxy loads, for @pid
+ * @transparent:	transparent mode's variant
+ * @pid:		the only pid tgkill may signal
+ * @buf:		the program goes here
+ * @cap:		room in @buf, in instructions
+ *
+ * The precompiled program, with @pid where the generator found tgkill's
+ * comparison. The sentinel is checked there first: a header that does not
+ * match its indices is refused rather than loaded wrong.
+ *
+ * Return: instructions in @buf, or 0 (too small, or not patchable)
  */
-static const struct isolation_allow isolation_allowed[] = {
-	/* libevent's epoll backend; the vDSO's fallbacks for its clock */
-	ISO_ANY(epoll_wait), ISO_ANY(epoll_pwait), ISO_ANY(epoll_ctl),
-	ISO_ANY(clock_gettime), ISO_ANY(gettimeofday),
-	/* signals: libevent's handler writes to its socketpair, the loop
-	 * reads it; event_free() of a signal event puts the old handler
-	 * back (exit path); a syscall cut by a signal restarts */
-	ISO_ANY(rt_sigreturn), ISO_ANY(rt_sigaction), ISO_ANY(restart_syscall),
-	ISO_ANY(read), ISO_ANY(write), ISO_ANY(recvfrom), ISO_ANY(sendto),
-	/* ready.c, after the sandbox: "0\n" on fd 3, made non-blocking, a
-	 * bounded wait with SIGINT and SIGTERM held back and looked for */
-	ISO_ONE(fcntl, ISO_EQ(1, F_GETFL)), ISO_ONE(fcntl, ISO_EQ(1, F_SETFL)),
-	ISO_ANY(rt_sigprocmask), ISO_ANY(rt_sigpending), ISO_ANY(poll),
-	ISO_ANY(ppoll),
-	/* log.c: one write or send per line, if poll says it fits; it
-	 * looks at what stderr is (fstat) on its first line */
-	ISO_ANY(writev), ISO_ANY(fstat),
-	ISO_ONE(newfstatat, ISO_EQ(3, AT_EMPTY_PATH)),
-	/* tcp_server: accept, one socket per client towards the container
-	 * (IPv4 or IPv6, nothing else), its options, PROXY header address */
-	ISO_ANY(accept4), ISO_SOCKET(AF_INET, SOCK_STREAM),
-	ISO_SOCKET(AF_INET6, SOCK_STREAM), ISO_ANY(connect),
-	ISO_SOCKOPT(SOL_SOCKET, SO_KEEPALIVE),
-	ISO_SOCKOPT(SOL_SOCKET, SO_OOBINLINE),
-	ISO_SOCKOPT(SOL_SOCKET, SO_LINGER),
-	ISO_ONE(setsockopt, ISO_EQ(1, IPPROTO_TCP)),
-	ISO_ANY(getsockname), ISO_ANY(getsockopt),
-	/* tcp_relay: copy or splice through a pipe per direction, half-close
-	 * and reset; a new relay's first bytes, after the PROXY header, in
-	 * one sendmsg() */
-	ISO_ANY(sendmsg), ISO_ANY(splice), ISO_ANY(pipe2), ISO_ANY(shutdown),
-	ISO_ANY(close),
-	ISO_ONE(fcntl, ISO_EQ(1, F_SETPIPE_SZ)),
-	ISO_ONE(fcntl, ISO_EQ(1, F_GETPIPE_SZ)),
-	/* udp_server: a connected socket per flow, batched datagrams */
-	ISO_SOCKET(AF_INET, SOCK_DGRAM), ISO_SOCKET(AF_INET6, SOCK_DGRAM),
-	ISO_ANY(recvmmsg), ISO_ANY(sendmmsg),
-	/* malloc and free; never a mapping that can be executed */
-	ISO_ANY(brk), ISO_ONE(mmap, ISO_MASKED(2, PROT_EXEC, 0)),
-	ISO_ONE(mprotect, ISO_MASKED(2, PROT_EXEC, 0)), ISO_ANY(munmap),
-	ISO_ANY(mremap), ISO_ANY(madvise),
-	/* abort() (a failed check in libevent or _FORTIFY_SOURCE) sends
-	 * itself SIGABRT, which names the cause better than SIGSYS: tgkill
-	 * is added by isolation_seccomp_rules(), for our own pid only */
-	ISO_ANY(getpid), ISO_ANY(gettid),
-	/* the end */
-	ISO_ANY(exit_group), ISO_ANY(exit),
-};
-
-#define ISOLATION_NALLOWED                                                    \
-	(sizeof(isolation_allowed) / sizeof(isolation_allowed[0]))
-
-/* transparent.c: the socket towards the container gets IP_TRANSPARENT
- * (or IPV6_TRANSPARENT) and is bound to the client's address and port */
-static const struct isolation_allow isolation_transparent[] = {
-	{ SCMP_SYS(setsockopt), 2,
-	  { ISO_EQ(1, IPPROTO_IP), ISO_EQ(2, IP_TRANSPARENT) } },
-	{ SCMP_SYS(setsockopt), 2,
-	  { ISO_EQ(1, IPPROTO_IPV6), ISO_EQ(2, IPV6_TRANSPARENT) } },
-	ISO_ANY(bind),
-};
-
-#define ISOLATION_NTRANSPARENT                                                \
-	(sizeof(isolation_transparent) / sizeof(isolation_transparent[0]))
-
-/* Return: 0, or a negative errno from libseccomp */
-static int isolation_seccomp_add(scmp_filter_ctx ctx,
-				 const struct isolation_allow *a, size_t n)
+size_t isolation_seccomp_prog(bool transparent, uint32_t pid,
+			      struct sock_filter *buf, size_t cap)
 {
-	size_t i;
-	int rc;
+	const struct isolation_bpf *b = &isolation_bpf[transparent ? 1 : 0];
+	size_t i, at;
 
-	for (i = 0; i < n; i++) {
-		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, a[i].nr,
-					    a[i].ncmp, a[i].cmp);
-		/* a syscall this architecture does not have (epoll_wait
-		 * on arm64): nothing to allow */
-		if (rc && !(a[i].nr < 0 && rc == -EDOM))
-			return rc;
+	if (b->len > cap)
+		return 0;
+	memcpy(buf, b->insn, b->len * sizeof(*buf));
+	for (i = 0; i < b->npid; i++) {
+		at = b->pid_at[i];
+		if (at >= b->len || buf[at].k != SECCOMP_BPF_SENTINEL)
+			return 0;
+		buf[at].k = pid;
 	}
-	return 0;
-}
-
-/* Return: 0, or a negative errno from libseccomp */
-static int isolation_seccomp_rules(scmp_filter_ctx ctx,
-				   const struct isolation_net *net)
-{
-	int rc = isolation_seccomp_add(ctx, isolation_allowed,
-				       ISOLATION_NALLOWED);
-
-	if (!rc && net->transparent)
-		rc = isolation_seccomp_add(ctx, isolation_transparent,
-					   ISOLATION_NTRANSPARENT);
-	if (rc)
-		return rc;
-	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-				SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+	return b->len;
 }
 
 /**
- * isolation_seccomp() - from now on, only the syscalls listed above
+ * isolation_seccomp() - from now on, only the syscalls seccomp_rules.c lists
  * @net:	transparent mode adds its own
  * @state:	set to ISOLATION_APPLIED on success
  * @err:	message on failure
  * @errlen:	size of @err
  *
  * Anything else kills the process (SIGSYS), as does a syscall of another
- * architecture's ABI. Sets no_new_privs if it is not set yet.
+ * architecture's ABI. Loaded as libseccomp's seccomp_load() does by
+ * default (no_new_privs set first, no flag), but with the program built
+ * at build time: no libseccomp, no heap.
  *
  * Return: 0, or -1 with @err set
  */
 int isolation_seccomp(const struct isolation_net *net,
 		      enum isolation_state *state, char *err, size_t errlen)
 {
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-	int rc = -ENOMEM;
+	struct sock_filter insn[SECCOMP_BPF_MAXLEN];
+	struct sock_fprog prog = { 0, insn };
+	size_t len = isolation_seccomp_prog(net->transparent,
+					    (uint32_t)getpid(), insn,
+					    ISOLATION_NELEM(insn));
+	long rc;
 
-	if (ctx) {
-		rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
-				      SCMP_ACT_KILL_PROCESS);
-		/* a binary tree over syscall numbers, not a linear list:
-		 * the filter runs on every syscall the kernel's cache of
-		 * always-allowed ones does not cover (those with argument
-		 * checks); a libseccomp without it keeps the list */
-		seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
-		if (!rc)
-			rc = isolation_seccomp_rules(ctx, net);
-		if (!rc)
-			rc = seccomp_load(ctx);
-		seccomp_release(ctx);
+	if (!len) {
+		snprintf(err, errlen, "seccomp filter: the built-in program "
+			 "does not match its pid index (a stale build?)");
+		return -1;
 	}
+	prog.len = (unsigned short)len;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
+		snprintf(err, errlen, "seccomp filter: PR_SET_NO_NEW_PRIVS: %s",
+			 strerror(errno));
+		return -1;
+	}
+	rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+	/* a kernel before 3.17 has only the prctl (libseccomp's fallback) */
+	if (rc && errno == ENOSYS)
+		rc = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
 	if (rc) {
-		snprintf(err, errlen, "seccomp filter: %s", strerror(-rc));
+		snprintf(err, errlen, "seccomp filter: %s", strerror(errno));
 		return -1;
 	}
 	*state = ISOLATION_APPLIED;

@@ -48,6 +48,11 @@ int isolation_landlock(const struct isolation_net *net,
 		       enum isolation_state *state, char *err, size_t errlen);
 int isolation_seccomp(const struct isolation_net *net,
 		      enum isolation_state *state, char *err, size_t errlen);
+#ifndef STRAIT_NO_SANDBOX
+struct sock_filter;
+size_t isolation_seccomp_prog(bool transparent, uint32_t pid,
+			      struct sock_filter *buf, size_t cap);
+#endif
 int isolation_sandbox(const struct isolation_net *net, char *err,
 		      size_t errlen);
 

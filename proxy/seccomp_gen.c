@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+/*
+ * seccomp_gen.c - build-time generator: the proxy's seccomp filter as a C
+ * header, so that the proxy loads a finished BPF program with seccomp(2)
+ * and never runs libseccomp
+ *
+ *   seccomp_gen >seccomp_bpf.h
+ *
+ * For each variant (plain, transparent) the filter of seccomp_rules.c is
+ * built twice, with tgkill's pid set to two different sentinels. The two
+ * programs must be the same but for the k of the instructions comparing
+ * with the pid, which are then where isolation.c writes getpid(). Anything
+ * else (a length, an opcode or a jump that moved with the value, the
+ * sentinel turning up anywhere else) means the program cannot be patched
+ * safely, and the build stops.
+ *
+ * It runs on the build machine and emits the build machine's architecture
+ * (the syscall numbers and the arch check are libseccomp's native ones):
+ * the proxy is built natively, as dpkg-buildpackage does.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/filter.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "seccomp_rules.h"
+
+/* At most this many instructions compare with the pid (64-bit: one, on
+ * the low word; the high word is 0 for every pid) */
+#define SECCOMP_GEN_MAXPID 8
+
+/**
+ * struct seccomp_gen_prog - one variant's program and where its pid is
+ * @insn:	the instructions, built with SECCOMP_RULES_SENTINEL_A
+ * @len:	instructions in @insn
+ * @pid_at:	indices in @insn whose k is the pid
+ * @npid:	entries in @pid_at
+ */
+struct seccomp_gen_prog {
+	struct sock_filter insn[BPF_MAXINSNS];
+	size_t len;
+	unsigned int pid_at[SECCOMP_GEN_MAXPID];
+	size_t npid;
+};
+
+static void seccomp_gen_die(const char *what, int err)
+{
+	fprintf(stderr, "seccomp_gen: %s%s%s\n", what, err ? ": " : "",
+		err ? strerror(err) : "");
+	exit(1);
+}
+
+/* @p's instructions for @transparent and @pid; dies on failure */
+static void seccomp_gen_build(bool transparent, uint32_t pid,
+			      struct seccomp_gen_prog *p)
+{
+	int fd = memfd_create("seccomp_gen", MFD_CLOEXEC);
+	struct stat st;
+	ssize_t n;
+	int rc;
+
+	if (fd < 0)
+		seccomp_gen_die("memfd_create", errno);
+	rc = seccomp_rules_export(transparent, pid, fd);
+	if (rc)
+		seccomp_gen_die("libseccomp: building the filter", -rc);
+	if (fstat(fd, &st))
+		seccomp_gen_die("fstat", errno);
+	if (st.st_size <= 0 || st.st_size > (off_t)sizeof(p->insn) ||
+	    st.st_size % sizeof(p->insn[0]))
+		seccomp_gen_die("libseccomp exported no valid program", 0);
+	n = pread(fd, p->insn, (size_t)st.st_size, 0);
+	if (n != st.st_size)
+		seccomp_gen_die("reading the program back", n < 0 ? errno : 0);
+	p->len = (size_t)n / sizeof(p->insn[0]);
+	close(fd);
+}
+
+/* Where @a (sentinel A) and @b (sentinel B) differ, only in a compare's k
+ * holding the sentinel, into @a->pid_at; dies if they differ otherwise */
+static void seccomp_gen_diff(struct seccomp_gen_prog *a,
+			     const struct seccomp_gen_prog *b)
+{
+	const struct sock_filter *x, *y;
+	size_t i;
+
+	if (a->len != b->len)
+		seccomp_gen_die("the program's length depends on the pid", 0);
+	for (i = 0, a->npid = 0; i < a->len; i++) {
+		x = &a->insn[i];
+		y = &b->insn[i];
+		if (x->code != y->code || x->jt != y->jt || x->jf != y->jf)
+			seccomp_gen_die("the program's code depends on the pid",
+					0);
+		if (x->k == y->k && x->k != SECCOMP_RULES_SENTINEL_A &&
+		    y->k != SECCOMP_RULES_SENTINEL_B)
+			continue;
+		if (x->k != SECCOMP_RULES_SENTINEL_A ||
+		    y->k != SECCOMP_RULES_SENTINEL_B ||
+		    x->code != (BPF_JMP | BPF_JEQ | BPF_K))
+			seccomp_gen_die("a pid sentinel where no pid is "
+					"compared",
+					0);
+		if (a->npid == SECCOMP_GEN_MAXPID)
+			seccomp_gen_die("too many pid comparisons", 0);
+		a->pid_at[a->npid++] = (unsigned int)i;
+	}
+	if (!a->npid)
+		seccomp_gen_die("no pid comparison found (tgkill's rule)", 0);
+}
+
+static void seccomp_gen_emit(const char *name,
+			     const struct seccomp_gen_prog *p)
+{
+	size_t i;
+
+	printf("\nstatic const struct sock_filter seccomp_bpf_%s[] = {\n",
+	       name);
+	for (i = 0; i < p->len; i++)
+		printf("\t{ 0x%04x, %u, %u, 0x%08" PRIx32 " },\n",
+		       (unsigned)p->insn[i].code, (unsigned)p->insn[i].jt,
+		       (unsigned)p->insn[i].jf, (uint32_t)p->insn[i].k);
+	printf("};\n\nstatic const unsigned short seccomp_bpf_%s_pid[] = {",
+	       name);
+	for (i = 0; i < p->npid; i++)
+		printf("%s%u", i ? ", " : " ", p->pid_at[i]);
+	printf(" };\n");
+}
+
+int main(void)
+{
+	static struct seccomp_gen_prog prog[2], other;
+	static const char *const name[2] = { "plain", "transparent" };
+	const struct scmp_version *v = seccomp_version();
+	size_t i, maxlen = 0;
+
+	for (i = 0; i < 2; i++) {
+		seccomp_gen_build(i == 1, SECCOMP_RULES_SENTINEL_A, &prog[i]);
+		seccomp_gen_build(i == 1, SECCOMP_RULES_SENTINEL_B, &other);
+		seccomp_gen_diff(&prog[i], &other);
+		if (prog[i].len > maxlen)
+			maxlen = prog[i].len;
+	}
+	printf("/* Generated by seccomp_gen (proxy/seccomp_gen.c) from "
+	       "proxy/seccomp_rules.c\n * with libseccomp %u.%u.%u, for the "
+	       "build machine's architecture: do not edit. */\n"
+	       "#ifndef STRAIT_SECCOMP_BPF_H\n#define STRAIT_SECCOMP_BPF_H\n\n"
+	       "#include <linux/filter.h>\n\n"
+	       "/* the k of the pid's instructions before the patch */\n"
+	       "#define SECCOMP_BPF_SENTINEL 0x%xU\n"
+	       "/* instructions in the longer program */\n"
+	       "#define SECCOMP_BPF_MAXLEN %zu\n",
+	       v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0,
+	       SECCOMP_RULES_SENTINEL_A, maxlen);
+	for (i = 0; i < 2; i++)
+		seccomp_gen_emit(name[i], &prog[i]);
+	printf("\n#endif\n");
+	if (fflush(stdout) || ferror(stdout))
+		seccomp_gen_die("writing the header", errno);
+	return 0;
+}
