@@ -2,7 +2,7 @@
 # install-deps.sh - install what strait needs from Debian, only if missing.
 #
 #   install-deps.sh build   compiler, pkg-config, libevent, libcap-ng, libnftables,
-#                           libseccomp (the proxy's syscall filter)
+#                           libseccomp (builds the proxy's syscall filter at build time)
 #   install-deps.sh test    build + cmocka, python3, iproute2 (ip, ss), valgrind,
 #                           iptables, nftables, iperf3 (the bench smoke pass),
 #                           haproxy (reads our PROXY protocol headers),
