@@ -139,8 +139,8 @@ FLAGS_FORCE := FORCE
 endif
 
 COMMON_SRC := common/log.c common/addr.c common/priv.c common/listener.c
-PROXY_SRC  := proxy/cfg.c proxy/ready.c proxy/tcp_relay.c proxy/slab.c \
-	proxy/udp_flow.c proxy/udp_server.c \
+PROXY_SRC  := proxy/cfg.c proxy/ready.c proxy/tcp_relay.c proxy/tcp_dir.c \
+	proxy/slab.c proxy/udp_flow.c proxy/udp_server.c proxy/udp_pace.c \
 	proxy/tcp_server.c proxy/proxyhdr.c proxy/isolation.c \
 	proxy/transparent.c proxy/stats.c proxy/systemd.c
 PROXY_MAIN := proxy/main.c

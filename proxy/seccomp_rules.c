@@ -88,9 +88,9 @@ static const struct seccomp_rules_allow seccomp_rules_allowed[] = {
 	RULE_SOCKOPT(SOL_SOCKET, SO_LINGER),
 	RULE_ONE(setsockopt, RULE_EQ(1, IPPROTO_TCP)),
 	RULE_ANY(getsockname), RULE_ANY(getsockopt),
-	/* tcp_relay: copy or splice through a pipe per direction, half-close
-	 * and reset; a new relay's first bytes, after the PROXY header, in
-	 * one sendmsg() */
+	/* tcp_relay, tcp_dir: copy or splice through a pipe per direction,
+	 * half-close and reset; a new relay's first bytes, after the PROXY
+	 * header, in one sendmsg() */
 	RULE_ANY(sendmsg), RULE_ANY(splice), RULE_ANY(pipe2),
 	RULE_ANY(shutdown), RULE_ANY(close),
 	RULE_ONE(fcntl, RULE_EQ(1, F_SETPIPE_SZ)),

@@ -43,7 +43,7 @@ enum tcp_relay_state {
 				 * close clock runs, if there is one */
 };
 
-/* Where a direction is: transitions happen in tcp_dir_to() only */
+/* Where a direction is: transitions happen in tcp_dir_to() only (tcp_dir.c) */
 enum tcp_dir_state {
 	TCP_DIR_OPEN = 0,	/* reading @src, writing @dst */
 	TCP_DIR_EOF,		/* @src said EOF: what is held still goes */
@@ -152,7 +152,6 @@ size_t tcp_relay_trim(void);
 size_t tcp_relay_resident(void);
 void tcp_relay_reset(int fd);
 const char *tcp_relay_state_name(enum tcp_relay_state s);
-const char *tcp_dir_state_name(enum tcp_dir_state s);
 uint64_t tcp_relay_now_ms(void);
 
 #endif

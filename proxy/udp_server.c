@@ -12,34 +12,12 @@
  * port, and the container can tell clients apart. Consecutive datagrams of
  * one client go out in one sendmmsg().
  *
- * Pacing: a paced stream must leave paced. The listener's buffer is large
- * (listener.c), so a proxy that was not scheduled for a while finds a
- * backlog; sent at once, at the rate a batched sendmmsg() can go, it
- * arrives faster than a server reading one datagram per poll() drains its
- * default 208 KiB receive buffer, and the container loses what the proxy
- * did not (measured: iperf3 at 1 Gbit/s on loopback lost 23% through the
- * proxy with the server alone on a CPU, 0.3% paced, as with kernel DNAT).
- * So the listener stamps each datagram's arrival (SO_TIMESTAMPNS), and
- * after a full batch (more is waiting: the proxy is behind) the next one
- * waits until the time the batch took to arrive, divided by
- * UDP_SERVER_CATCHUP, has passed since it was read: a catch-up is at most
- * twice as dense as the arrivals, and the backlog still goes. A datagram
- * that came in a burst leaves in one, as it would without a proxy.
- *
- * Under a stream (datagrams less than UDP_SERVER_COALESCE_GAP_NS apart on
- * average, the previous read under UDP_SERVER_STREAM_NS ago), a wake-up
- * waits UDP_SERVER_COALESCE_NS before it reads, so that it carries several
- * datagrams: at 1 Gbit/s this takes a third off the proxy's CPU, and the
- * proxy, the client and the server share the CPUs. One datagram now and
- * then (a DNS query, request and response) never waits.
- *
- * Waits are short (UDP_SERVER_WAIT_MAX_NS at most, one per wake-up) and
- * taken in the callback with ppoll() and no fd, which the sandbox already
- * allows: libevent's timers have a resolution of a millisecond, too coarse
- * for gaps of tens of microseconds. The process only serves UDP; replies
- * and the other ports of a range wait with it, as they would if it were
- * not scheduled. A longer wait a full batch asks for (a slow stream's
- * backlog) is cut to the cap: 32 datagrams at a time then do no harm.
+ * Pacing (udp_pace.c): a paced stream leaves paced. After a full batch
+ * (the proxy is behind) the next one waits, so that a backlog leaves at
+ * most UDP_PACE_CATCHUP times as densely as it arrived; under a fast
+ * stream a wake-up waits a few tens of microseconds to carry several
+ * datagrams. Waits are short and taken in the callback: replies and the
+ * other ports of a range wait with it.
  *
  * Replies are read from the flow's socket, many per recvmmsg(), and sent
  * from the listener to the client in one sendmmsg(), with IP_PKTINFO /
@@ -74,10 +52,8 @@
 
 #include <errno.h>
 #include <event2/event.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -138,95 +114,10 @@ static void udp_server_flow_log(const struct udp_server *s,
 	udp_server_log(NULL, s, LOG_LVL_DEBUG, "flow from %s: %s", who, what);
 }
 
-/* Monotonic time in ns */
-static uint64_t udp_server_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
-
 /* Monotonic time in ms: the flows' clock */
 static uint64_t udp_server_now(void)
 {
-	return udp_server_ns() / 1000000;
-}
-
-/* When a datagram arrived (ns, CLOCK_REALTIME), from its SO_TIMESTAMPNS;
- * 0 if it has none */
-static int64_t udp_server_stamp(struct msghdr *h)
-{
-	struct cmsghdr *cm;
-	struct timespec ts;
-
-	for (cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR(h, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET ||
-		    cm->cmsg_type != SO_TIMESTAMPNS)
-			continue;
-		memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
-		return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-	}
-	return 0;
-}
-
-/**
- * udp_server_pace_wait() - how long a wake-up waits before it reads
- * @p:		pacing state
- * @now:	monotonic time (ns)
- *
- * Return: ns to wait (at most UDP_SERVER_WAIT_MAX_NS), 0 to read now
- */
-uint64_t udp_server_pace_wait(const struct udp_pace *p, uint64_t now)
-{
-	uint64_t wait = 0;
-
-	if (p->release > now)
-		wait = p->release - now;
-	else if (p->gap && p->gap < UDP_SERVER_COALESCE_GAP_NS &&
-		 now - p->seen < UDP_SERVER_STREAM_NS)
-		wait = UDP_SERVER_COALESCE_NS;
-	return wait < UDP_SERVER_WAIT_MAX_NS ? wait : UDP_SERVER_WAIT_MAX_NS;
-}
-
-/**
- * udp_server_pace_read() - @n datagrams were read: when may the next go
- * @p:		pacing state
- * @n:		datagrams read, at least 1
- * @first:	arrival time of the first (ns, CLOCK_REALTIME), 0 if unknown
- * @last:	arrival time of the last, 0 if unknown
- * @now:	monotonic time (ns), just before they are sent
- *
- * Arrival times are compared only with each other: a step of the clock
- * between two datagrams makes one odd gap, never a long wait.
- */
-void udp_server_pace_read(struct udp_pace *p, unsigned n, int64_t first,
-			  int64_t last, uint64_t now)
-{
-	int64_t from = p->last ? p->last : first;
-	unsigned gaps = p->last ? n : n - 1;
-	uint64_t g;
-
-	/* a full batch: more is waiting, the proxy is catching up */
-	p->release = 0;
-	if (n >= UDP_SERVER_BATCH && first && last > first)
-		p->release =
-			now + (uint64_t)(last - first) / UDP_SERVER_CATCHUP;
-	if (from && last > from && gaps) {
-		g = (uint64_t)(last - from) / gaps;
-		p->gap = p->gap ? p->gap - p->gap / 4 + g / 4 : g;
-	}
-	p->seen = now;
-	if (last)
-		p->last = last;
-}
-
-/* Sleep @ns, the whole process: see "Waits" above */
-static void udp_server_wait(uint64_t ns)
-{
-	struct timespec ts = { 0, (long)ns };
-
-	ppoll(NULL, 0, &ts, NULL);
+	return udp_pace_ns() / 1000000;
 }
 
 static void udp_server_prep_recv(struct udp_batch *b, bool named)
@@ -591,21 +482,18 @@ static void udp_server_from_clients(evutil_socket_t fd, short what,
 {
 	struct udp_server *s = arg;
 	struct udp_batch *b = s->batch;
-	uint64_t now, wait;
+	uint64_t now;
 	int n;
 
 	(void)what;
-	wait = udp_server_pace_wait(&s->pace, udp_server_ns());
-	if (wait)
-		udp_server_wait(wait);
+	udp_pace_hold(&s->pace);
 	udp_server_prep_recv(b, true);
 	n = recvmmsg(fd, b->in, UDP_SERVER_BATCH, MSG_DONTWAIT, NULL);
 	if (n > 0) {
-		now = udp_server_ns();
-		udp_server_pace_read(&s->pace, (unsigned)n,
-				     udp_server_stamp(&b->in[0].msg_hdr),
-				     udp_server_stamp(&b->in[n - 1].msg_hdr),
-				     now);
+		now = udp_pace_ns();
+		udp_pace_read(&s->pace, (unsigned)n,
+			      udp_pace_stamp(&b->in[0].msg_hdr),
+			      udp_pace_stamp(&b->in[n - 1].msg_hdr), now);
 		udp_server_forward(s, n, now / 1000000);
 	} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
 		udp_server_log(&udp_server_rl, s, LOG_LVL_WARN,
@@ -733,7 +621,6 @@ int udp_server_init(struct udp_server *s, struct event_base *base, int lfd,
 {
 	union addr_sock la;
 	socklen_t len = sizeof(la);
-	int one = 1;
 
 	memset(s, 0, sizeof(*s));
 	s->base = base;
@@ -746,11 +633,7 @@ int udp_server_init(struct udp_server *s, struct event_base *base, int lfd,
 	s->max_flows = max_flows;
 	s->st = stats_discard();
 	udp_server_link(s);
-	/* arrival times for pacing; without them there is none */
-	setsockopt(lfd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
-	/* a wait of 25 us must not become 75 (the default slack is 50 us):
-	 * the thread's, and the process has one */
-	prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
+	udp_pace_init(lfd);
 	if (!max_flows || getentropy(s->key, sizeof(s->key)))
 		goto fail;
 	if (!udp_server_batch)

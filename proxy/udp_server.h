@@ -7,6 +7,7 @@
 
 #include "addr.h"
 #include "udp_flow.h"
+#include "udp_pace.h"
 
 struct event;
 struct event_base;
@@ -19,32 +20,6 @@ struct udp_batch;
 #define UDP_SERVER_BATCH 32
 /* Largest datagram: 65507 (IPv4) and 65527 (IPv6) fit, with room to spare */
 #define UDP_SERVER_DGRAM 65536
-
-/* Pacing (see udp_server.c): a catch-up leaves at most this many times as
- * densely as the datagrams arrived */
-#define UDP_SERVER_CATCHUP 2
-/* under a stream with datagrams this close together (ns), a wake-up waits
- * UDP_SERVER_COALESCE_NS first so that it carries several */
-#define UDP_SERVER_COALESCE_GAP_NS 20000
-#define UDP_SERVER_COALESCE_NS 25000
-/* ... if the previous read was this recent: a stream in progress */
-#define UDP_SERVER_STREAM_NS 1000000
-/* the longest a wake-up waits, whatever the reason */
-#define UDP_SERVER_WAIT_MAX_NS 250000
-
-/**
- * struct udp_pace - when datagrams from clients may go out next
- * @release:	monotonic ns before which the next batch waits, 0 if none
- * @seen:	monotonic ns of the last read
- * @last:	kernel arrival time (ns, CLOCK_REALTIME) of the newest datagram
- *		read, 0 if unknown
- * @gap:	moving average of the arrival gap (ns), 0 if unknown
- */
-struct udp_pace {
-	uint64_t release, seen;
-	int64_t last;
-	uint64_t gap;
-};
 
 /**
  * struct udp_server - a UDP listener, its flows, and their sockets
@@ -70,7 +45,7 @@ struct udp_pace {
  *		address and port where it can be used (set after init)
  * @st:		the port's counters, and what its log lines are about
  *		(stats_discard() unless set after init)
- * @pace:	pacing of datagrams from clients
+ * @pace:	pacing of datagrams from clients (udp_pace.c)
  */
 struct udp_server {
 	struct event_base *base;
@@ -93,8 +68,5 @@ int udp_server_init(struct udp_server *s, struct event_base *base, int lfd,
 		    const union addr_sock *target, socklen_t target_len,
 		    uint64_t timeout_ms, uint32_t max_flows);
 void udp_server_close(struct udp_server *s);
-uint64_t udp_server_pace_wait(const struct udp_pace *p, uint64_t now);
-void udp_server_pace_read(struct udp_pace *p, unsigned n, int64_t first,
-			  int64_t last, uint64_t now);
 
 #endif

@@ -398,9 +398,8 @@ static void test_full_batch_paces_next(void **state)
 	assert_int_equal(drain(a->ctr), UDP_SERVER_BATCH);
 	/* the batch took 31 ms or more to arrive */
 	assert_true(a->s.pace.release >=
-		    t + 31 * (uint64_t)1000000 / UDP_SERVER_CATCHUP);
-	assert_int_equal(udp_server_pace_wait(&a->s.pace, t),
-			 UDP_SERVER_WAIT_MAX_NS);
+		    t + 31 * (uint64_t)1000000 / UDP_PACE_CATCHUP);
+	assert_int_equal(udp_pace_wait(&a->s.pace, t), UDP_PACE_WAIT_MAX_NS);
 	for (i = 0, got = 0; i < 1000 && !got; i++) {
 		event_base_loop(fx->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 		got = drain(a->ctr);
@@ -431,19 +430,19 @@ static const struct pace_case pace_cases[] = {
 	{ "a partial batch of a slow stream (100 us apart)", 5, T0,
 	  T0 + 400 * US, 5 * MS, 5 * MS + 100 * US, 0 },
 	{ "a partial batch of a fast stream (10 us apart): coalesce", 5, T0,
-	  T0 + 40 * US, 5 * MS, 5 * MS + 100 * US, UDP_SERVER_COALESCE_NS },
+	  T0 + 40 * US, 5 * MS, 5 * MS + 100 * US, UDP_PACE_COALESCE_NS },
 	{ "... unless the stream has stopped", 5, T0, T0 + 40 * US, 5 * MS,
-	  5 * MS + UDP_SERVER_STREAM_NS, 0 },
+	  5 * MS + UDP_PACE_STREAM_NS, 0 },
 	{ "a full batch over 320 us: the next waits 160 us", UDP_SERVER_BATCH,
 	  T0, T0 + 320 * US, 5 * MS, 5 * MS, 160 * US },
 	{ "... 100 us of which have passed", UDP_SERVER_BATCH, T0,
 	  T0 + 320 * US, 5 * MS, 5 * MS + 100 * US, 60 * US },
 	{ "... all of which have passed: coalesce (10 us apart)",
 	  UDP_SERVER_BATCH, T0, T0 + 310 * US, 5 * MS, 5 * MS + 200 * US,
-	  UDP_SERVER_COALESCE_NS },
+	  UDP_PACE_COALESCE_NS },
 	{ "a full batch over 31 ms: a wake-up waits at most the cap",
 	  UDP_SERVER_BATCH, T0, T0 + 31 * MS, 5 * MS, 5 * MS,
-	  UDP_SERVER_WAIT_MAX_NS },
+	  UDP_PACE_WAIT_MAX_NS },
 	{ "a full batch that arrived at once leaves at once",
 	  UDP_SERVER_BATCH, T0, T0, 5 * MS, 5 * MS, 0 },
 	{ "no arrival stamps: no pacing", UDP_SERVER_BATCH, 0, 0, 5 * MS,
@@ -462,8 +461,8 @@ static void test_pace_table(void **state)
 		struct udp_pace p = { 0 };
 		uint64_t got;
 
-		udp_server_pace_read(&p, k->n, k->first, k->last, k->read_at);
-		got = udp_server_pace_wait(&p, k->asked_at);
+		udp_pace_read(&p, k->n, k->first, k->last, k->read_at);
+		got = udp_pace_wait(&p, k->asked_at);
 		if (got != k->want_wait)
 			fail_msg("%s: wait %llu ns, want %llu", k->what,
 				 (unsigned long long)got,
@@ -482,15 +481,14 @@ static void test_pace_rate_across_reads(void **state)
 
 	(void)state;
 	for (i = 0; i < 20; i++, at += 100 * US, now += 100 * US)
-		udp_server_pace_read(&p, 1, at, at, now);
-	assert_int_equal(udp_server_pace_wait(&p, now), 0);
+		udp_pace_read(&p, 1, at, at, now);
+	assert_int_equal(udp_pace_wait(&p, now), 0);
 	for (i = 0; i < 20; i++, at += 10 * US, now += 10 * US)
-		udp_server_pace_read(&p, 1, at, at, now);
-	assert_int_equal(udp_server_pace_wait(&p, now),
-			 UDP_SERVER_COALESCE_NS);
+		udp_pace_read(&p, 1, at, at, now);
+	assert_int_equal(udp_pace_wait(&p, now), UDP_PACE_COALESCE_NS);
 	for (i = 0; i < 20; i++, at += 100 * US, now += 100 * US)
-		udp_server_pace_read(&p, 1, at, at, now);
-	assert_int_equal(udp_server_pace_wait(&p, now), 0);
+		udp_pace_read(&p, 1, at, at, now);
+	assert_int_equal(udp_pace_wait(&p, now), 0);
 }
 
 int main(void)

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef STRAIT_UDP_PACE_H
+#define STRAIT_UDP_PACE_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* Pacing (see udp_pace.c): a catch-up leaves at most this many times as
+ * densely as the datagrams arrived */
+#define UDP_PACE_CATCHUP 2
+/* under a stream with datagrams this close together (ns), a wake-up waits
+ * UDP_PACE_COALESCE_NS first so that it carries several */
+#define UDP_PACE_COALESCE_GAP_NS 20000
+#define UDP_PACE_COALESCE_NS 25000
+/* ... if the previous read was this recent: a stream in progress */
+#define UDP_PACE_STREAM_NS 1000000
+/* the longest a wake-up waits, whatever the reason */
+#define UDP_PACE_WAIT_MAX_NS 250000
+
+/**
+ * struct udp_pace - when datagrams from clients may go out next
+ * @release:	monotonic ns before which the next batch waits, 0 if none
+ * @seen:	monotonic ns of the last read
+ * @last:	kernel arrival time (ns, CLOCK_REALTIME) of the newest datagram
+ *		read, 0 if unknown
+ * @gap:	moving average of the arrival gap (ns), 0 if unknown
+ */
+struct udp_pace {
+	uint64_t release, seen;
+	int64_t last;
+	uint64_t gap;
+};
+
+void udp_pace_init(int fd);
+uint64_t udp_pace_ns(void);
+int64_t udp_pace_stamp(struct msghdr *h);
+uint64_t udp_pace_wait(const struct udp_pace *p, uint64_t now);
+void udp_pace_hold(const struct udp_pace *p);
+void udp_pace_read(struct udp_pace *p, unsigned n, int64_t first,
+		   int64_t last, uint64_t now);
+
+#endif
