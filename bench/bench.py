@@ -91,11 +91,16 @@ NET = NETS["veth"]
 # with no wake-up of an idle vCPU in it (on this VM that alone takes about
 # 90 us, more than any subject adds). "lo": shared CPUs, one namespace,
 # everything on 127.0.0.1: a host-local client of a published port.
+# "apart": the container's server alone on CPU 1, client and subject on
+# CPU 0: UDP loss when the receiving server is not the one starved (on two
+# vCPUs, shared, three busy processes leave the server short of CPU for
+# whole milliseconds, and it is the one that drops).
 PLACEMENTS = {
     "shared": ("veth", {}),
     "pinned": ("veth", {"proxy": "1", "load": "0", "server": "0"}),
     "1cpu": ("veth", {"proxy": "1", "load": "1", "server": "1"}),
     "lo": ("lo", {}),
+    "apart": ("veth", {"proxy": "0", "load": "0", "server": "1"}),
 }
 PLACE = {}
 
@@ -665,10 +670,23 @@ def m_udp_iperf(s, secs):
     """iperf3's own UDP test at 1 Gbit/s: it paces by a 1 ms timer, so the
     datagrams come in bursts of about 90 (what a real sender does more
     than loadgen's smooth pacing); loss as counted by the iperf3 server"""
-    e = iperf3(s, secs, "-u", "-b", "1G", "-l", "1400")["sum"]
+    c0 = cpu_of(s.pids("udp"))
+    end = iperf3(s, secs, "-u", "-b", "1G", "-l", "1400")
+    proxy = cpu_of(s.pids("udp")) - c0
+    e, cpu = end["sum"], end.get("cpu_utilization_percent", {})
     got = e["packets"] - e["lost_packets"]
-    return {"delivered_mbit_s": got * 1400 * 8 / e["seconds"] / 1e6,
-            "loss_pct": e["lost_percent"]}
+    out = {"delivered_mbit_s": got * 1400 * 8 / e["seconds"] / 1e6,
+           "loss_pct": e["lost_percent"]}
+    # where the two vCPUs went (% of one): iperf3's own figures for its
+    # client and server, ours for the proxy (over the whole run, a little
+    # longer than iperf3's seconds: an upper bound)
+    if "host_total" in cpu and "remote_total" in cpu:
+        out["client_cpu_pct"] = cpu["host_total"]
+        out["server_cpu_pct"] = cpu["remote_total"]
+        out["proxy_cpu_pct"] = proxy * 100 / e["seconds"]
+        out["path_cpu_pct"] = sum(out[k] for k in (
+            "client_cpu_pct", "server_cpu_pct", "proxy_cpu_pct"))
+    return out
 
 
 def m_udp_rr(s, secs):
@@ -804,6 +822,7 @@ def scenarios(secs):
         ("tcp_cr_32.lo", "lo", cr(32), TCP),
         ("tcp_rr.lo", "lo", rr, TCP),
         ("udp_1g_iperf3.lo", "lo", ip, UDP + NOSB),
+        ("udp_1g_iperf3.apart", "apart", ip, UDP),
     ]
 
 

@@ -43,7 +43,9 @@ CHARTS = [
         ("udp_1g_iperf3", "loss_pct", "veth, iperf3's 1 ms bursts", False, 1,
          "", None),
         ("udp_1g_iperf3.lo", "loss_pct", "loopback, iperf3", False, 1, "",
-         None)]),
+         None),
+        ("udp_1g_iperf3.apart", "loss_pct", "veth, iperf3, server alone "
+         "on a CPU", False, 1, "", None)]),
     ("loopback", "Loopback: client, proxy and server on 127.0.0.1", [
         ("tcp_cr_1.lo", "conn_s", "connections/s, 1 client", True, 1, "",
          None),

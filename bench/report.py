@@ -30,6 +30,10 @@ VETH = [
      True),
     ("UDP 64 B request/response p50 (µs)", "udp_rr", "udp_rr_p50_us", False),
     ("peak RSS after 32 clients (kB)", "tcp_cr_32", "peak_rss_kb", False),
+    ("UDP 1 Gbit/s, iperf3: CPU of client + proxy + server (% of a vCPU)",
+     "udp_1g_iperf3", "path_cpu_pct", False),
+    ("UDP 1 Gbit/s, iperf3: the receiving server's CPU (% of a vCPU)",
+     "udp_1g_iperf3", "server_cpu_pct", False),
 ]
 PINNED = [
     ("TCP bulk, 1 stream, pinned (Gbit/s)", "tcp_bulk_1.pinned", "gbit_s",
@@ -41,6 +45,8 @@ PINNED = [
     ("UDP delivered at max rate, pinned (Mbit/s)", "udp_max.pinned",
      "delivered_mbit_s", True),
     ("UDP loss at 1 Gbit/s, pinned (%)", "udp_1g.pinned", "loss_pct", False),
+    ("UDP loss at 1 Gbit/s, iperf3, the server alone on a CPU (%)",
+     "udp_1g_iperf3.apart", "loss_pct", False),
     ("TCP request/response p50, one CPU (µs)", "tcp_rr.1cpu", "rr_p50_us",
      False),
     ("UDP request/response p50, one CPU (µs)", "udp_rr.1cpu",
@@ -62,6 +68,8 @@ LOOPBACK = [
      "udp_1g_iperf3.lo", "delivered_mbit_s", True),
     ("UDP loss at 1 Gbit/s offered, smooth (%)", "udp_1g.lo", "loss_pct",
      False),
+    ("UDP 1 Gbit/s, iperf3: CPU of client + proxy + server (% of a vCPU)",
+     "udp_1g_iperf3.lo", "path_cpu_pct", False),
 ]
 MEMORY = [
     ("idle, one port: RSS (kB)", "mem_idle_1", "rss_kb", False),
@@ -127,7 +135,9 @@ TABLES = [
      ["direct", "kernel-dnat", "docker-proxy", "haproxy", "strait"],
      VS_PEERS,
      "Pinned: the proxy alone on CPU 1, client and servers on CPU 0. One "
-     "CPU: all three on CPU 1 (latency without an idle vCPU's wake-up)."),
+     "CPU: all three on CPU 1 (latency without an idle vCPU's wake-up). "
+     "Server alone: the container's server on CPU 1, client and proxy on "
+     "CPU 0."),
     ("loopback: client, proxy and server on 127.0.0.1", LOOPBACK,
      ["direct", "kernel-dnat", "docker-proxy", "haproxy", "socket-proxyd",
       "strait", "strait-no-sandbox"], VS_PEERS,
@@ -265,13 +275,13 @@ def wide_table(idx, title, spec, columns, ratios, note, many, hold):
 # ratio columns); bench.py --readme CSV prints them from a run's figures
 README = [
     ("veth, shared CPUs", [VETH[i] for i in (0, 1, 2, 3, 4, 6, 8, 9, 10,
-                                              11, 12, 13)],
+                                              11, 12, 13, 14, 15)],
      ["direct", "kernel-dnat", "docker-proxy", "haproxy", "socket-proxyd",
       "socat", "strait"], VS_PEERS),
     ("veth, pinned / one CPU", PINNED[:2] + PINNED[3:],
      ["direct", "kernel-dnat", "docker-proxy", "haproxy", "strait"],
      VS_PEERS),
-    ("loopback (127.0.0.1)", [LOOPBACK[i] for i in (0, 1, 3, 5, 6)],
+    ("loopback (127.0.0.1)", [LOOPBACK[i] for i in (0, 1, 3, 5, 6, 9)],
      ["direct", "kernel-dnat", "docker-proxy", "haproxy", "socket-proxyd",
       "strait"], VS_PEERS),
     ("memory", [MEMORY[i] for i in (0, 1, 2, 3, 6, 7, 8)],
@@ -342,7 +352,8 @@ def targets(rows):
         if v is not None:
             add("UDP request/response p50 ≤ 1/2× docker-proxy" + tag, v,
                 v <= 0.5, "%s×" % fmt(v))
-    for where, sfx in (("veth", ""), ("loopback", ".lo")):
+    for where, sfx in (("veth", ""), ("loopback", ".lo"),
+                       ("veth, server alone on a CPU", ".apart")):
         for n in (1, 32):
             v = vs("tcp_cr_%d%s" % (n, sfx), "conn_s", "haproxy")
             if v is not None:
@@ -457,6 +468,8 @@ Placements (taskset; a scenario without a suffix is veth, shared):
   the path itself; shared, it is mostly the wake-up of an idle vCPU (about
   90 µs on this VM), which no subject controls
 - .lo: the loopback network, shared CPUs
+- .apart: the container's server alone on CPU 1, load generator and
+  subject on CPU 0: UDP loss when the receiving server is not starved
 
 Scenarios (client side; loadgen is bench/loadgen.c, echod bench/echod.c):
 
