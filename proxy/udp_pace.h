@@ -2,6 +2,7 @@
 #ifndef STRAIT_UDP_PACE_H
 #define STRAIT_UDP_PACE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -27,11 +28,13 @@
  * @last:	kernel arrival time (ns, CLOCK_REALTIME) of the newest datagram
  *		read, 0 if unknown
  * @gap:	moving average of the arrival gap (ns), 0 if unknown
+ * @behind:	the last read was a full batch: more is waiting
  */
 struct udp_pace {
 	uint64_t release, seen;
 	int64_t last;
 	uint64_t gap;
+	bool behind;
 };
 
 void udp_pace_init(int fd);

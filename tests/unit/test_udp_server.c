@@ -437,9 +437,9 @@ static const struct pace_case pace_cases[] = {
 	  T0, T0 + 320 * US, 5 * MS, 5 * MS, 160 * US },
 	{ "... 100 us of which have passed", UDP_SERVER_BATCH, T0,
 	  T0 + 320 * US, 5 * MS, 5 * MS + 100 * US, 60 * US },
-	{ "... all of which have passed: coalesce (10 us apart)",
-	  UDP_SERVER_BATCH, T0, T0 + 310 * US, 5 * MS, 5 * MS + 200 * US,
-	  UDP_PACE_COALESCE_NS },
+	{ "... all of which have passed: a backlog waits, read at once (no "
+	  "coalescing, though 10 us apart)",
+	  UDP_SERVER_BATCH, T0, T0 + 310 * US, 5 * MS, 5 * MS + 200 * US, 0 },
 	{ "a full batch over 31 ms: a wake-up waits at most the cap",
 	  UDP_SERVER_BATCH, T0, T0 + 31 * MS, 5 * MS, 5 * MS,
 	  UDP_PACE_WAIT_MAX_NS },
