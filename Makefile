@@ -141,7 +141,7 @@ endif
 COMMON_SRC := common/log.c common/addr.c common/priv.c common/listener.c
 PROXY_SRC  := proxy/cfg.c proxy/ready.c proxy/tcp_relay.c proxy/tcp_dir.c \
 	proxy/slab.c proxy/udp_flow.c proxy/udp_server.c proxy/udp_pace.c \
-	proxy/tcp_server.c proxy/proxyhdr.c proxy/isolation.c \
+	proxy/udp_reply.c proxy/tcp_server.c proxy/proxyhdr.c proxy/isolation.c \
 	proxy/transparent.c proxy/stats.c proxy/systemd.c
 PROXY_MAIN := proxy/main.c
 NS_SRC     := netsetup/args.c netsetup/valid.c netsetup/rules.c \

@@ -19,12 +19,7 @@
  * datagrams. Waits are short and taken in the callback: replies and the
  * other ports of a range wait with it.
  *
- * Replies are read from the flow's socket, many per recvmmsg(), and sent
- * from the listener to the client in one sendmmsg(), with IP_PKTINFO /
- * IPV6_PKTINFO naming the local address the client last sent to: on a host
- * with several addresses and a wildcard listener, the reply must come from
- * the address the client used, or it is dropped as an answer from a
- * stranger (the 20.10 docker-proxy gets this wrong).
+ * Replies: see udp_reply.c.
  *
  * A flow lives until it has seen no client datagram for the idle timeout
  * (replies do not count). The table has a fixed capacity; when it is full,
@@ -61,31 +56,7 @@
 #include "log.h"
 #include "stats.h"
 #include "transparent.h"
-
-/* A datagram from a client: where it was sent to, and when it arrived */
-union udp_ctrl {
-	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
-		 CMSG_SPACE(sizeof(struct timespec))];
-	size_t align;
-};
-
-/**
- * struct udp_batch - vectors for one recvmmsg() and the matching sendmmsg()
- * @in:		received messages
- * @out:	messages to send
- * @iov:	one buffer each
- * @name:	source of each received datagram
- * @ctrl:	ancillary data of each received datagram; ctrl[0] also holds
- *		the pktinfo of replies
- * @data:	the buffers (touched only as far as datagrams fill them)
- */
-struct udp_batch {
-	struct mmsghdr in[UDP_SERVER_BATCH], out[UDP_SERVER_BATCH];
-	struct iovec iov[UDP_SERVER_BATCH];
-	union udp_flow_addr name[UDP_SERVER_BATCH];
-	union udp_ctrl ctrl[UDP_SERVER_BATCH];
-	char data[UDP_SERVER_BATCH][UDP_SERVER_DGRAM];
-};
+#include "udp_batch.h"
 
 /* One batch for every server of the process (a port range has many): the
  * process is single-threaded and a batch lives within one callback */
@@ -95,12 +66,8 @@ static unsigned udp_server_batch_users;
 /* Every server of the process, for evictions when fds or ports run out */
 static struct udp_server *udp_server_all;
 
-static struct log_ratelimit udp_server_rl = LOG_RATELIMIT_INIT(10, 5);
+struct log_ratelimit udp_server_rl = LOG_RATELIMIT_INIT(10, 5);
 static struct log_ratelimit udp_server_rl_evict = LOG_RATELIMIT_INIT(10, 1);
-
-/* Every line names the port's mapping */
-#define udp_server_log(rl, s, level, ...)                                     \
-	log_tagged(rl, level, stats_tag, (s)->st, __VA_ARGS__)
 
 /* A flow's line, at debug, naming its client */
 static void udp_server_flow_log(const struct udp_server *s,
@@ -120,7 +87,9 @@ static uint64_t udp_server_now(void)
 	return udp_pace_ns() / 1000000;
 }
 
-static void udp_server_prep_recv(struct udp_batch *b, bool named)
+/* Point @b's messages at its buffers for a recvmmsg(); @named: with the
+ * sender's address and ancillary data (from clients) */
+void udp_server_prep_recv(struct udp_batch *b, bool named)
 {
 	int i;
 
@@ -273,8 +242,6 @@ static void udp_server_expire(evutil_socket_t fd, short what, void *arg)
 	udp_server_arm(s);
 }
 
-static void udp_server_reply(evutil_socket_t fd, short what, void *arg);
-
 /*
  * What a flow socket failed for want of, if every flow holds one of it
  * (then giving up a flow makes room), else NULL. connect() of a UDP socket
@@ -343,7 +310,7 @@ static int udp_server_socket_room(struct udp_server *s,
 static int udp_server_watch(struct udp_server *s, struct udp_flow *f)
 {
 	f->data = event_new(s->base, f->fd, EV_READ | EV_PERSIST,
-			    udp_server_reply, f);
+			    udp_reply, f);
 	if (f->data && !event_add(f->data, NULL))
 		return 0;
 	udp_server_log(&udp_server_rl, s, LOG_LVL_WARN,
@@ -384,8 +351,8 @@ static struct udp_flow *udp_server_new_flow(struct udp_server *s,
 }
 
 /* in[from..from+n) went out: count them and their bytes (@c: which way) */
-static void udp_server_count(struct udp_server *s, int from, int n,
-			     enum stats_counter c)
+void udp_server_count(struct udp_server *s, int from, int n,
+		      enum stats_counter c)
 {
 	uint64_t bytes = 0;
 	int i;
@@ -501,106 +468,6 @@ static void udp_server_from_clients(evutil_socket_t fd, short what,
 	}
 	/* for new flows, or again after a timer that could not be armed */
 	udp_server_arm(s);
-}
-
-/* Fill ctrl[0] with the pktinfo that makes replies leave from f->local */
-static socklen_t udp_server_reply_ctrl(struct udp_server *s,
-				       struct udp_flow *f, struct msghdr *h)
-{
-	struct cmsghdr *cm;
-
-	memset(&s->batch->ctrl[0], 0, sizeof(s->batch->ctrl[0]));
-	h->msg_control = &s->batch->ctrl[0];
-	h->msg_controllen = sizeof(s->batch->ctrl[0]);
-	cm = CMSG_FIRSTHDR(h);
-	if (s->lfamily == AF_INET) {
-		struct in_pktinfo pi = { .ipi_spec_dst = f->local.v4 };
-
-		cm->cmsg_level = IPPROTO_IP;
-		cm->cmsg_type = IP_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		return CMSG_SPACE(sizeof(pi));
-	} else {
-		struct in6_pktinfo pi = { .ipi6_addr = f->local.v6 };
-
-		/* a link-local address means nothing without its link */
-		if (IN6_IS_ADDR_LINKLOCAL(&f->local.v6))
-			pi.ipi6_ifindex = (unsigned)f->ifindex;
-		cm->cmsg_level = IPPROTO_IPV6;
-		cm->cmsg_type = IPV6_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		return CMSG_SPACE(sizeof(pi));
-	}
-}
-
-static void udp_server_to_client(struct udp_server *s, struct udp_flow *f,
-				 int n)
-{
-	struct udp_batch *b = s->batch;
-	socklen_t clen = 0;
-	int i, sent = 0, k;
-
-	for (i = 0; i < n; i++) {
-		struct msghdr *h = &b->out[i].msg_hdr;
-
-		memset(h, 0, sizeof(*h));
-		b->iov[i].iov_len = b->in[i].msg_len;
-		h->msg_iov = &b->iov[i];
-		h->msg_iovlen = 1;
-		h->msg_name = &f->client;
-		h->msg_namelen = f->client.sa.sa_family == AF_INET
-					 ? sizeof(struct sockaddr_in)
-					 : sizeof(struct sockaddr_in6);
-		if (i == 0)
-			clen = udp_server_reply_ctrl(s, f, h);
-		h->msg_control = &b->ctrl[0];
-		h->msg_controllen = clen;
-	}
-	while (sent < n) {
-		k = sendmmsg(s->lfd, &b->out[sent], (unsigned)(n - sent), 0);
-		if (k <= 0) {
-			stats_add(s->st, STATS_DGRAMS_DROPPED,
-				  (uint64_t)(n - sent));
-			udp_server_log(&udp_server_rl, s, LOG_LVL_DEBUG,
-				       "udp: to client: %s (%d datagrams "
-				       "dropped)",
-				       strerror(errno), n - sent);
-			return;
-		}
-		udp_server_count(s, sent, k, STATS_DGRAMS_TO_CLIENT);
-		sent += k;
-	}
-}
-
-static void udp_server_reply(evutil_socket_t fd, short what, void *arg)
-{
-	struct udp_flow *f = arg;
-	struct udp_server *s = f->owner;
-	int round, n;
-
-	(void)what;
-	/*
-	 * The event is level-triggered, so a callback that left the socket
-	 * readable would run again at once, forever. It cannot: a pending
-	 * error (ECONNREFUSED, or EHOSTUNREACH and the like from other ICMP
-	 * errors) is cleared by the recvmmsg() that reports it, and there is
-	 * no error queue (IP_RECVERR is off). Four full batches do leave the
-	 * socket readable, on purpose: the next round serves the others first.
-	 */
-	for (round = 0; round < 4; round++) {
-		udp_server_prep_recv(s->batch, false);
-		n = recvmmsg(fd, s->batch->in, UDP_SERVER_BATCH, MSG_DONTWAIT,
-			     NULL);
-		if (n < 0 && errno == ECONNREFUSED)
-			continue; /* nobody listening there yet: not fatal */
-		if (n <= 0)
-			return;
-		udp_server_to_client(s, f, n);
-		if (n < UDP_SERVER_BATCH)
-			return;
-	}
 }
 
 /**
