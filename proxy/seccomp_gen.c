@@ -25,9 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "seccomp_rules.h"
 
@@ -60,26 +57,12 @@ static void seccomp_gen_die(const char *what, int err)
 static void seccomp_gen_build(bool transparent, uint32_t pid,
 			      struct seccomp_gen_prog *p)
 {
-	int fd = memfd_create("seccomp_gen", MFD_CLOEXEC);
-	struct stat st;
-	ssize_t n;
-	int rc;
+	long n = seccomp_rules_program(transparent, pid, p->insn,
+				       BPF_MAXINSNS);
 
-	if (fd < 0)
-		seccomp_gen_die("memfd_create", errno);
-	rc = seccomp_rules_export(transparent, pid, fd);
-	if (rc)
-		seccomp_gen_die("libseccomp: building the filter", -rc);
-	if (fstat(fd, &st))
-		seccomp_gen_die("fstat", errno);
-	if (st.st_size <= 0 || st.st_size > (off_t)sizeof(p->insn) ||
-	    st.st_size % sizeof(p->insn[0]))
-		seccomp_gen_die("libseccomp exported no valid program", 0);
-	n = pread(fd, p->insn, (size_t)st.st_size, 0);
-	if (n != st.st_size)
-		seccomp_gen_die("reading the program back", n < 0 ? errno : 0);
-	p->len = (size_t)n / sizeof(p->insn[0]);
-	close(fd);
+	if (n < 0)
+		seccomp_gen_die("libseccomp: building the filter", (int)-n);
+	p->len = (size_t)n;
 }
 
 /* Where @a (sentinel A) and @b (sentinel B) differ, only in a compare's k

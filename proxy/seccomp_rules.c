@@ -4,7 +4,7 @@
  * rules, and the filter built from them
  *
  * Built at build time, not at every start: the generator (seccomp_gen.c)
- * runs seccomp_rules_export() and writes the BPF program as a C header
+ * runs seccomp_rules_program() and writes the BPF program as a C header
  * that isolation.c loads with seccomp(2). libseccomp's work (seccomp_init
  * probing the kernel, adding the rules, the binary tree, the export) cost
  * every proxy about 0.9 ms and 70 kB of heap, times two proxies per
@@ -21,6 +21,8 @@
 #include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /**
  * struct seccomp_rules_allow - one allowed syscall, optionally by argument
@@ -157,24 +159,8 @@ static int seccomp_rules_filter(scmp_filter_ctx ctx, bool transparent,
 				SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)pid));
 }
 
-/**
- * seccomp_rules_export() - the proxy's filter, as a BPF program
- * @transparent:	with transparent mode's own calls
- * @pid:		the only pid tgkill may signal (the proxy's own)
- * @fd:			where the program goes (struct sock_filter, in this
- *			machine's byte order)
- *
- * Anything not listed kills the process (SIGSYS), as does a syscall of
- * another architecture's ABI; the rules are a binary tree over syscall
- * numbers, not a linear list: the filter runs on every syscall the
- * kernel's cache of always-allowed ones does not cover (those with
- * argument checks). A libseccomp without the tree keeps the list.
- * seccomp_load()'s defaults, which isolation.c copies: no_new_privs set
- * first, no flag (no TSYNC, LOG or SPEC_ALLOW).
- *
- * Return: 0, or a negative errno from libseccomp
- */
-int seccomp_rules_export(bool transparent, uint32_t pid, int fd)
+/* Return: 0, or a negative errno from libseccomp: the filter into @fd */
+static int seccomp_rules_export(bool transparent, uint32_t pid, int fd)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	int rc;
@@ -190,4 +176,45 @@ int seccomp_rules_export(bool transparent, uint32_t pid, int fd)
 		rc = seccomp_export_bpf(ctx, fd);
 	seccomp_release(ctx);
 	return rc;
+}
+
+/**
+ * seccomp_rules_program() - the proxy's filter, as a BPF program
+ * @transparent:	with transparent mode's own calls
+ * @pid:		the only pid tgkill may signal (the proxy's own)
+ * @buf:		the program goes here (in this machine's byte order)
+ * @cap:		room in @buf, in instructions
+ *
+ * Anything not listed kills the process (SIGSYS), as does a syscall of
+ * another architecture's ABI; the rules are a binary tree over syscall
+ * numbers, not a linear list: the filter runs on every syscall the
+ * kernel's cache of always-allowed ones does not cover (those with
+ * argument checks). A libseccomp without the tree keeps the list.
+ * seccomp_load()'s defaults, which isolation.c copies: no_new_privs set
+ * first, no flag (no TSYNC, LOG or SPEC_ALLOW). libseccomp exports to an
+ * fd only: a memfd, read back.
+ *
+ * Return: instructions in @buf, or a negative errno (EFBIG: @cap too
+ * small, EIO: not a whole program)
+ */
+long seccomp_rules_program(bool transparent, uint32_t pid,
+			   struct sock_filter *buf, size_t cap)
+{
+	int fd = memfd_create("seccomp_rules", MFD_CLOEXEC);
+	struct stat st;
+	long rc;
+
+	if (fd < 0)
+		return -errno;
+	rc = seccomp_rules_export(transparent, pid, fd);
+	if (!rc && fstat(fd, &st))
+		rc = -errno;
+	if (!rc && (st.st_size <= 0 || st.st_size % sizeof(*buf)))
+		rc = -EIO;
+	if (!rc && (size_t)st.st_size > cap * sizeof(*buf))
+		rc = -EFBIG;
+	if (!rc && pread(fd, buf, (size_t)st.st_size, 0) != st.st_size)
+		rc = -EIO;
+	close(fd);
+	return rc ? rc : (long)((size_t)st.st_size / sizeof(*buf));
 }

@@ -2,7 +2,9 @@
 #ifndef STRAIT_SECCOMP_RULES_H
 #define STRAIT_SECCOMP_RULES_H
 
+#include <linux/filter.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -18,6 +20,7 @@
 #define SECCOMP_RULES_SENTINEL_A 0x2a5a5aU
 #define SECCOMP_RULES_SENTINEL_B 0x35c3c3U
 
-int seccomp_rules_export(bool transparent, uint32_t pid, int fd);
+long seccomp_rules_program(bool transparent, uint32_t pid,
+			   struct sock_filter *buf, size_t cap);
 
 #endif

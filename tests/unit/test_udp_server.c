@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -423,6 +424,25 @@ struct pace_case {
 	uint64_t want_wait;
 };
 
+/* A server asks for its listener's arrival stamps and for a timer slack
+ * that keeps pacing's short waits short (the process's: a range's second
+ * port changes nothing) */
+static void test_pacing_set_up(void **state)
+{
+	struct fixture *fx = *state;
+	struct side *a;
+	int on = 0;
+	socklen_t len = sizeof(on);
+
+	assert_int_equal(prctl(PR_SET_TIMERSLACK, 50000UL, 0UL, 0UL, 0UL), 0);
+	a = side_new(fx, 90000, 16);
+	assert_int_equal(getsockopt(a->s.lfd, SOL_SOCKET, SO_TIMESTAMPNS, &on,
+				    &len),
+			 0);
+	assert_true(on);
+	assert_int_equal(prctl(PR_GET_TIMERSLACK, 0UL, 0UL, 0UL, 0UL), 1000);
+}
+
 /* Each case starts from a fresh state */
 static const struct pace_case pace_cases[] = {
 	{ "one datagram: no rate known, no wait", 1, T0, T0, 5 * MS,
@@ -494,6 +514,9 @@ static void test_pace_rate_across_reads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		/* first: the process's timer slack is set once */
+		cmocka_unit_test_setup_teardown(test_pacing_set_up, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_timer_armed_at_next_datagram, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwatched_flow_dropped,
