@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 """Publishing many ports under the real dockerd 20.10 (issue 14, part 3).
 
-    ports.py --build DIR [--nosandbox DIR] [--floor PATH] [--ports 200]
+    ports.py --build DIR [--nosandbox DIR] [--static DIR] [--floor PATH]
+             [--ports 200]
              [--reps 3] [--spawns 100] [--out DIR] [--timeout SECS]
 
 dockerd starts one proxy process per published port per address family
@@ -12,6 +13,9 @@ range (moby#14288). For each subject as --userland-proxy-path:
 
   strait             DIR/strait-proxy
   strait-no-sandbox  the --nosandbox build's strait-proxy (make SANDBOX=0)
+  strait-static-libevent
+                     the --static build's strait-proxy (make
+                     LIBEVENT=static: libevent linked in, not loaded)
   docker-proxy       /usr/sbin/docker-proxy (20.10)
   c-floor            DIR/floor or --floor (bench/floor.c, make
                      bench-tools): a C program that binds the port and
@@ -430,13 +434,15 @@ PROCS = [0]  # proxies per `docker run`, for targets()
 def targets(rows):
     get = {(r["subject"], r["metric"]): r for r in rows}
     out = []
-    s, f = get.get(("strait", "run_s")), get.get(("c-floor", "run_s"))
-    if s and f:
-        ratio = s["vs_floor"]
-        out.append(("strait `docker run` ≤ 1.25× the C floor's",
-                    "%.2f× (%.2f s vs %.2f s)" % (ratio, s["median"],
-                                                  f["median"]),
-                    "yes" if ratio <= 1.25 else "**no**"))
+    f = get.get(("c-floor", "run_s"))
+    for subj in ("strait", "strait-static-libevent"):
+        s = get.get((subj, "run_s"))
+        if s and f:
+            ratio = s["vs_floor"]
+            out.append(("%s `docker run` ≤ 1.25× the C floor's" % subj,
+                        "%.2f× (%.2f s vs %.2f s)" % (ratio, s["median"],
+                                                      f["median"]),
+                        "yes" if ratio <= 1.25 else "**no**"))
     for k, what in (("run_s", "`docker run`"), ("rm_s", "`docker rm -f`"),
                     ("pss_kb", "proxies' PSS")):
         s, d = get.get(("strait", k)), get.get(("docker-proxy", k))
@@ -571,6 +577,9 @@ def subjects_of(a):
     if a.nosandbox:
         subj.append(("strait-no-sandbox", os.path.join(
             os.path.abspath(a.nosandbox), "strait-proxy")))
+    if a.static:
+        subj.append(("strait-static-libevent", os.path.join(
+            os.path.abspath(a.static), "strait-proxy")))
     subj += [("docker-proxy", DOCKER_PROXY), ("c-floor", floor)]
     for name, path in subj:
         if not os.access(path, os.X_OK):
@@ -606,6 +615,8 @@ def main():
                     help="strait's build dir (strait-proxy, floor)")
     ap.add_argument("--nosandbox", help="a make SANDBOX=0 build dir, for "
                     "the strait-no-sandbox subject")
+    ap.add_argument("--static", help="a make LIBEVENT=static build dir, "
+                    "for the strait-static-libevent subject")
     ap.add_argument("--floor", help="the C floor (default BUILD/floor)")
     ap.add_argument("--ports", type=int, default=200)
     ap.add_argument("--reps", type=int, default=3)

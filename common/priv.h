@@ -32,8 +32,11 @@ struct priv_ids {
 	gid_t gid[3];
 };
 
+int priv_lookup_user_in(const char *path, const char *name,
+			struct priv_user *u, char *err, size_t errlen);
 int priv_lookup_user(const char *name, struct priv_user *u, char *err,
 		     size_t errlen);
+int priv_has_cap(int cap);
 int priv_drop(const struct priv_user *u, char *err, size_t errlen);
 int priv_verify(const struct priv_user *u, const struct priv_ids *before,
 		char *err, size_t errlen);

@@ -8,13 +8,14 @@
  * Exit: 0 done, 1 failed (rolled back), 2 bad usage or input (nothing
  * changed). Only this file prints and exits.
  */
-#include <cap-ng.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
 #include "netexec.h"
+#include "priv.h"
 #include "setup.h"
 #include "verdict.h"
 #include "status.h"
@@ -44,16 +45,13 @@ static const char *main_state_dir(void)
 static void main_need_root(enum args_cmd cmd)
 {
 	char msg[160];
-	bool ok;
+	int ok;
 
-	if (capng_get_caps_process())
-		return; /* the operations themselves will say */
 	if (cmd == ARGS_EXEC)
-		ok = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETUID) &&
-		     capng_have_capability(CAPNG_EFFECTIVE, CAP_SETGID);
+		ok = priv_has_cap(CAP_SETUID) && priv_has_cap(CAP_SETGID);
 	else
-		ok = capng_have_capability(CAPNG_EFFECTIVE, CAP_NET_ADMIN);
-	if (ok)
+		ok = priv_has_cap(CAP_NET_ADMIN);
+	if (ok) /* 1, or -1: unreadable, the operations themselves will say */
 		return;
 	snprintf(msg, sizeof(msg), "%s must be run as root (it needs %s)",
 		 args_cmd_name(cmd),

@@ -96,14 +96,14 @@ int isolation_id_mapped(const char *map, uint32_t id)
 static int isolation_mapped(const char *path, uint32_t id)
 {
 	char map[1024];
-	size_t n;
-	FILE *f = fopen(path, "re");
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (!f)
+	if (fd < 0)
 		return 1; /* no /proc: then trying is the only test */
-	n = fread(map, 1, sizeof(map) - 1, f);
-	fclose(f);
-	map[n] = '\0';
+	n = read(fd, map, sizeof(map) - 1);
+	close(fd);
+	map[n > 0 ? n : 0] = '\0';
 	return isolation_id_mapped(map, id);
 }
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # install-deps.sh - install what strait needs from Debian, only if missing.
 #
-#   install-deps.sh build   compiler, pkg-config, libevent, libcap-ng, libnftables,
+#   install-deps.sh build   compiler, pkg-config, libevent, libnftables,
 #                           libseccomp (builds the proxy's syscall filter at build time)
 #   install-deps.sh test    build + cmocka, python3, iproute2 (ip, ss), valgrind,
 #                           iptables, nftables, iperf3 (the bench smoke pass),
@@ -25,7 +25,7 @@
 # A second run asks apt nothing. Never starts a service.
 set -eu
 
-need="gcc make pkg-config libevent-dev libcap-ng-dev libnftables-dev libseccomp-dev"
+need="gcc make pkg-config libevent-dev libnftables-dev libseccomp-dev"
 case "${1:-build}" in
 build) ;;
 test) need="$need libcmocka-dev python3 iproute2 valgrind iptables nftables iperf3 haproxy mandoc groff-base ufw systemd util-linux build-essential debhelper dpkg-dev lintian" ;;

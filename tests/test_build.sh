@@ -1,7 +1,8 @@
 #!/bin/sh
 # test_build.sh - the Makefile itself: a missing build dependency stops
 # make at once, on one line naming the pkg-config module, its Debian
-# package and scripts/install-deps.sh; changed flags rebuild the objects.
+# package and scripts/install-deps.sh; changed flags rebuild the objects;
+# LIBEVENT=static links libevent into the proxy, anything else is refused.
 #
 #   test_build.sh
 #
@@ -21,6 +22,7 @@ nok() { echo "FAIL: $1"; failed=$((failed + 1)); }
 m() {
 	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u O -u WERROR -u SAN \
 		-u SANDBOX -u CFLAGS -u CPPFLAGS -u LDFLAGS -u PKG_CONFIG \
+		-u LIBEVENT \
 		make -C "$top" --no-print-directory "$@"
 }
 
@@ -123,6 +125,28 @@ if m O="$o" "$obj" >"$tmp/out" 2>&1 && [ -f "$obj" ]; then
 else
 	cat "$tmp/out"
 	nok "a first build of $obj"
+fi
+
+# LIBEVENT=static: the proxy needs no libevent at run time, and works
+o=$tmp/static
+if m -j2 O="$o" LIBEVENT=static "$o/strait-proxy" >"$tmp/out" 2>&1 &&
+	readelf -d "$o/strait-proxy" >"$tmp/dyn" &&
+	grep -q 'NEEDED.*libc\.so' "$tmp/dyn" &&
+	! grep -q 'NEEDED.*libevent' "$tmp/dyn" &&
+	"$o/strait-proxy" -v 2>&1 | grep -q '^strait-proxy version'; then
+	ok "LIBEVENT=static: libevent linked in, the proxy runs"
+else
+	tail -n 5 "$tmp/out"
+	cat "$tmp/dyn" 2>/dev/null
+	nok "LIBEVENT=static"
+fi
+if ! m -n O="$o" LIBEVENT=shared all >"$tmp/out" 2>&1 &&
+	grep -q 'LIBEVENT=shared: say LIBEVENT=static, or leave it unset' \
+		"$tmp/out"; then
+	ok "LIBEVENT=shared: refused, on one line"
+else
+	cat "$tmp/out"
+	nok "LIBEVENT=shared refused"
 fi
 
 echo "test_build: $passed passed, $failed failed"

@@ -43,7 +43,7 @@ f() { dpkg-deb -f "$deb" "$1"; }
 if [ "$(f Package)" = strait ] && [ "$(f Version)" = "$version" ] &&
 	[ "$(f Architecture)" = "$arch" ] &&
 	f Depends | grep -q libevent-core && ! f Depends | grep -q libseccomp &&
-	f Depends | grep -q libnftables && f Depends | grep -q libcap-ng; then
+	f Depends | grep -q libnftables && ! f Depends | grep -q libcap-ng; then
 	ok "control: strait $version $arch, Depends on its libraries"
 else
 	dpkg-deb -f "$deb"

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * test_priv.c - the privilege drop and its proof, in forked children:
- * libcap-ng failing, the parent dying during the id change, supplementary
- * groups left with gid 0, the ids shown when they are wrong
+ * capget(2) failing, the parent dying during the id change, supplementary
+ * groups left with gid 0, the ids shown when they are wrong, ambient
+ * capabilities, the bounding set; the user lookup in /etc/passwd
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,9 +11,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <cap-ng.h>
 #include <linux/capability.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
@@ -25,24 +26,28 @@
 
 #include "priv.h"
 
-/* -Wl,--wrap: fail the next capng_get_caps_process() calls on demand */
+int capget(cap_user_header_t hdrp, cap_user_data_t datap);
+int capset(cap_user_header_t hdrp, const cap_user_data_t datap);
+
+/* -Wl,--wrap: fail the next capget() calls on demand */
 static int fail_get_caps;
 /* ...and have our parent killed (by whoever reads this pipe: we are no
- * longer allowed to) right after a successful capng_change_id() */
+ * longer allowed to) right after a successful setresuid() */
 static int kill_parent_pipe = -1;
 
-int __real_capng_get_caps_process(void);
-int __wrap_capng_get_caps_process(void);
-int __real_capng_change_id(int uid, int gid, capng_flags_t flag);
-int __wrap_capng_change_id(int uid, int gid, capng_flags_t flag);
+int __real_capget(cap_user_header_t hdrp, cap_user_data_t datap);
+int __wrap_capget(cap_user_header_t hdrp, cap_user_data_t datap);
+int __real_setresuid(uid_t r, uid_t e, uid_t s);
+int __wrap_setresuid(uid_t r, uid_t e, uid_t s);
 
-int __wrap_capng_get_caps_process(void)
+int __wrap_capget(cap_user_header_t hdrp, cap_user_data_t datap)
 {
 	if (fail_get_caps > 0) {
 		fail_get_caps--;
+		errno = EIO;
 		return -1;
 	}
-	return __real_capng_get_caps_process();
+	return __real_capget(hdrp, datap);
 }
 
 /* Wait (bounded) until we have been given to another parent */
@@ -55,15 +60,42 @@ static void wait_reparented(pid_t old)
 		nanosleep(&ms, NULL);
 }
 
-int __wrap_capng_change_id(int uid, int gid, capng_flags_t flag)
+int __wrap_setresuid(uid_t r, uid_t e, uid_t s)
 {
-	int rc = __real_capng_change_id(uid, gid, flag);
+	int rc = __real_setresuid(r, e, s);
 	pid_t ppid = getppid();
 
 	if (!rc && kill_parent_pipe >= 0 &&
 	    write(kill_parent_pipe, "k", 1) == 1)
 		wait_reparented(ppid);
 	return rc;
+}
+
+/* Return: 0 with our three capability sets set to @eff, @perm, @inh */
+static int set_caps(uint64_t eff, uint64_t perm, uint64_t inh)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = {
+		{ (uint32_t)eff, (uint32_t)perm, (uint32_t)inh },
+		{ (uint32_t)(eff >> 32), (uint32_t)(perm >> 32),
+		  (uint32_t)(inh >> 32) },
+	};
+
+	return capset(&h, d);
+}
+
+/* Return: 0 with @eff, @perm, @inh read from the kernel */
+static int get_caps(uint64_t *eff, uint64_t *perm, uint64_t *inh)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (__real_capget(&h, d))
+		return -1;
+	*eff = d[0].effective | (uint64_t)d[1].effective << 32;
+	*perm = d[0].permitted | (uint64_t)d[1].permitted << 32;
+	*inh = d[0].inheritable | (uint64_t)d[1].inheritable << 32;
+	return 0;
 }
 
 static void skip_unless_root(void)
@@ -174,8 +206,7 @@ static void test_pdeath_rearmed(void **state)
 /* In a child: no capability left, uid kept, no_new_privs */
 static void drop_caps_only(void)
 {
-	capng_clear(CAPNG_SELECT_ALL);
-	if (capng_apply(CAPNG_SELECT_BOTH) ||
+	if (set_caps(0, 0, 0) ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		_exit(90);
 }
@@ -271,20 +302,25 @@ static void test_drop_to_nobody(void **state)
 }
 
 /* In a child: 0 if CAP_NET_RAW is (@want) or is not the only capability
- * left in the effective, permitted and bounding sets */
+ * left in the effective, permitted and bounding sets, and none is left in
+ * the inheritable and ambient sets */
 static int only_net_raw(int want)
 {
+	uint64_t eff, perm, inh;
 	unsigned c;
 
-	capng_clear(CAPNG_SELECT_ALL);
-	if (capng_get_caps_process())
+	if (get_caps(&eff, &perm, &inh))
 		return 80;
-	for (c = 0; c <= CAP_LAST_CAP; c++) {
+	for (c = 0; c < 64; c++) {
 		int on = c == CAP_NET_RAW && want;
+		/* -1 (EINVAL) past the kernel's last capability: not held */
+		int bound = prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1;
+		int ambient = prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, c, 0,
+				    0) == 1;
 
-		if (capng_have_capability(CAPNG_EFFECTIVE, c) != on ||
-		    capng_have_capability(CAPNG_PERMITTED, c) != on ||
-		    capng_have_capability(CAPNG_BOUNDING_SET, c) != on)
+		if (!!(eff & (1ULL << c)) != on ||
+		    !!(perm & (1ULL << c)) != on || bound != on ||
+		    (inh & (1ULL << c)) || ambient)
 			return 81 + (int)(c % 10);
 	}
 	return 0;
@@ -339,6 +375,218 @@ static void test_keep_net_raw(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* -user root: the uid stays 0, but no capability does */
+static void test_drop_to_root_user(void **state)
+{
+	struct priv_user root = { 1, 0, 0, false };
+	char err[256];
+	int status;
+	pid_t pid;
+
+	(void)state;
+	skip_unless_root();
+	pid = fork();
+	if (pid == 0) {
+		if (priv_drop(&root, err, sizeof(err))) {
+			fprintf(stderr, "%s\n", err);
+			_exit(1);
+		}
+		_exit(getuid() != 0 ? 2 : only_net_raw(0));
+	}
+	status = wait_child(pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* An ambient capability (as systemd's AmbientCapabilities= gives) and an
+ * inheritable one are gone too, with the ids kept or changed */
+static void test_ambient_cleared(void **state)
+{
+	struct priv_user users[] = { { 0, 0, 0, false },
+				     { 1, 65534, 65534, false } };
+	uint64_t eff, perm, inh;
+	char err[256];
+	int status;
+	size_t i;
+	pid_t pid;
+
+	(void)state;
+	skip_unless_root();
+	for (i = 0; i < 2; i++) {
+		pid = fork();
+		if (pid == 0) {
+			if (get_caps(&eff, &perm, &inh) ||
+			    set_caps(eff, perm,
+				     1ULL << CAP_NET_BIND_SERVICE) ||
+			    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE,
+				  CAP_NET_BIND_SERVICE, 0, 0))
+				_exit(90);
+			if (priv_drop(&users[i], err, sizeof(err))) {
+				fprintf(stderr, "%s\n", err);
+				_exit(1);
+			}
+			_exit(only_net_raw(0));
+		}
+		status = wait_child(pid);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+}
+
+/* priv_verify() refuses a capability left in any of the three sets */
+static void test_verify_caps_left(void **state)
+{
+	struct priv_user keep = { 0, 0, 0, false };
+	struct priv_ids before;
+	char err[256];
+	int status;
+	pid_t pid;
+
+	(void)state;
+	skip_unless_root();
+	pid = fork();
+	if (pid == 0) {
+		getresuid(&before.uid[0], &before.uid[1], &before.uid[2]);
+		getresgid(&before.gid[0], &before.gid[1], &before.gid[2]);
+		if (set_caps(0, 1ULL << CAP_CHOWN, 0) ||
+		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+			_exit(90);
+		if (priv_verify(&keep, &before, err, sizeof(err)) == 0)
+			_exit(1);
+		if (!strstr(err, "capabilities left"))
+			_exit(2);
+		/* inheritable alone counts as well */
+		if (set_caps(0, 1ULL << CAP_CHOWN, 1ULL << CAP_CHOWN) ||
+		    set_caps(0, 0, 1ULL << CAP_CHOWN))
+			_exit(91);
+		if (priv_verify(&keep, &before, err, sizeof(err)) == 0)
+			_exit(3);
+		/* with CAP_NET_RAW allowed, that one alone passes */
+		keep.keep_net_raw = true;
+		if (set_caps(0, 0, 0) ||
+		    priv_verify(&keep, &before, err, sizeof(err)))
+			_exit(4);
+		_exit(0);
+	}
+	status = wait_child(pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* priv_has_cap() reads the effective set: held, not held, unreadable */
+static void test_has_cap(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+	skip_unless_root();
+	pid = fork();
+	if (pid == 0) {
+		if (priv_has_cap(CAP_NET_ADMIN) != 1)
+			_exit(1);
+		/* permitted but not effective does not count */
+		if (set_caps(1ULL << CAP_SETUID, 1ULL << CAP_SETUID |
+					  1ULL << CAP_NET_ADMIN, 0))
+			_exit(90);
+		if (priv_has_cap(CAP_NET_ADMIN) != 0 ||
+		    priv_has_cap(CAP_SETUID) != 1 || priv_has_cap(64) != 0)
+			_exit(2);
+		fail_get_caps = 1;
+		_exit(priv_has_cap(CAP_SETUID) == -1 ? 0 : 3);
+	}
+	status = wait_child(pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* Write @text to a new file; Return: its path (static) */
+static const char *passwd_file(const char *text)
+{
+	static char path[] = "/tmp/strait-test-passwd-XXXXXX";
+	int fd;
+
+	strcpy(path, "/tmp/strait-test-passwd-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+/* @name's ids in @text, or -1 and @err if there are none */
+static int lookup(const char *text, const char *name, struct priv_user *u,
+		  char *err, size_t errlen)
+{
+	const char *path = passwd_file(text);
+	int rc;
+
+	memset(u, 0, sizeof(*u));
+	rc = priv_lookup_user_in(path, name, u, err, errlen);
+	unlink(path);
+	return rc;
+}
+
+/* The passwd parser: exact names, first line wins, the last line without
+ * its newline, long lines, bad ids refused, names that cannot be */
+static void test_lookup_user(void **state)
+{
+	static const char text[] =
+		"root:x:0:0:root:/root:/bin/bash\n"
+		"\n"
+		"nobodyelse:x:7:8::/:/bin/false\n"
+		"nob:x:9:9::/:/bin/false\n"
+		"nobody:x:65534:65533:nobody:/nonexistent:/usr/sbin/nologin\n"
+		"nobody:x:1:1::/:/bin/false\n"
+		"badid:x:12a:5::/:/bin/false\n"
+		"bigid:x:4294967295:5::/:/bin/false\n"
+		"short:x:5\n"
+		"strait:x:999:998::/:/usr/sbin/nologin";
+	struct priv_user u;
+	char err[256], *big;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(lookup(text, "nobody", &u, err, sizeof(err)), 0);
+	assert_int_equal(u.set, 1);
+	assert_int_equal(u.uid, 65534);
+	assert_int_equal(u.gid, 65533);
+	assert_int_equal(lookup(text, "nob", &u, err, sizeof(err)), 0);
+	assert_int_equal(u.uid, 9);
+	assert_int_equal(lookup(text, "root", &u, err, sizeof(err)), 0);
+	assert_int_equal(u.uid, 0);
+	assert_int_equal(lookup(text, "strait", &u, err, sizeof(err)), 0);
+	assert_int_equal(u.uid, 999);
+	assert_int_equal(u.gid, 998);
+	assert_int_equal(lookup(text, "nobo", &u, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "unknown user: nobo"));
+	assert_int_equal(u.set, 0);
+	assert_int_equal(lookup(text, "badid", &u, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no valid uid"));
+	assert_int_equal(lookup(text, "bigid", &u, err, sizeof(err)), -1);
+	assert_int_equal(lookup(text, "short", &u, err, sizeof(err)), -1);
+	assert_int_equal(lookup(text, "", &u, err, sizeof(err)), -1);
+	assert_int_equal(lookup(text, "root:x", &u, err, sizeof(err)), -1);
+	assert_int_equal(lookup("", "root", &u, err, sizeof(err)), -1);
+
+	/* a line longer than any buffer, before the one looked for */
+	n = 100000;
+	big = malloc(n + 64);
+	assert_non_null(big);
+	memcpy(big, "long:x:1:1:", 11);
+	memset(big + 11, 'g', n - 11);
+	strcpy(big + n, ":/:/bin/sh\nafter:x:42:43::/:/bin/sh\n");
+	assert_int_equal(lookup(big, "after", &u, err, sizeof(err)), 0);
+	assert_int_equal(u.uid, 42);
+	assert_int_equal(u.gid, 43);
+	free(big);
+
+	assert_int_equal(priv_lookup_user_in("/nonexistent/passwd", "root",
+					     &u, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "/nonexistent/passwd: No such file"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +596,11 @@ int main(void)
 		cmocka_unit_test(test_verify_shows_ids),
 		cmocka_unit_test(test_drop_to_nobody),
 		cmocka_unit_test(test_keep_net_raw),
+		cmocka_unit_test(test_drop_to_root_user),
+		cmocka_unit_test(test_ambient_cleared),
+		cmocka_unit_test(test_verify_caps_left),
+		cmocka_unit_test(test_lookup_user),
+		cmocka_unit_test(test_has_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
