@@ -152,8 +152,8 @@ endif
 COMMON_SRC := common/log.c common/addr.c common/priv.c common/listener.c
 PROXY_SRC  := proxy/cfg.c proxy/ready.c proxy/tcp_relay.c proxy/tcp_dir.c \
 	proxy/slab.c proxy/udp_flow.c proxy/udp_server.c proxy/udp_pace.c \
-	proxy/udp_reply.c proxy/tcp_server.c proxy/proxyhdr.c proxy/isolation.c \
-	proxy/transparent.c proxy/stats.c proxy/systemd.c
+	proxy/udp_reply.c proxy/udp_gso.c proxy/tcp_server.c proxy/proxyhdr.c \
+	proxy/isolation.c proxy/transparent.c proxy/stats.c proxy/systemd.c
 PROXY_MAIN := proxy/main.c
 NS_SRC     := netsetup/args.c netsetup/valid.c netsetup/rules.c \
 	netsetup/sysctl.c netsetup/nft.c netsetup/ipt.c netsetup/netexec.c \
@@ -168,7 +168,8 @@ NS_OBJ     := $(NS_SRC:%.c=$(O)/%.o)
 UNIT_TESTS := test_cfg test_addr test_ready test_tcp_relay test_log \
 	test_udp_flow test_valid test_rules test_args test_sysctl test_proxyhdr \
 	test_isolation test_priv test_udp_server test_transparent test_state \
-	test_hostfw test_watch test_stats test_systemd test_seccomp_rules
+	test_hostfw test_watch test_stats test_systemd test_seccomp_rules \
+	test_udp_gso
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
 .PHONY: FORCE deb all clean install install-strip man-check uninstall test test-docker demo deps unit-bins \

@@ -4,7 +4,7 @@
 
     ports.py --build DIR [--nosandbox DIR] [--static DIR] [--floor PATH]
              [--ports 200]
-             [--reps 3] [--spawns 100] [--out DIR] [--timeout SECS]
+             [--reps 5] [--spawns 100] [--out DIR] [--timeout SECS]
 
 dockerd starts one proxy process per published port per address family
 (0.0.0.0 and ::) and waits for each one's readiness before the next, so
@@ -29,7 +29,7 @@ busybox container publishing PORTS TCP ports (`-p 20000-...:8000-...`),
 `docker run -d` and `docker rm -f` wall time, the number of proxy
 processes and their total PSS / RSS / USS (smaps_rollup) while the
 container runs. Medians of REPS repetitions, all from the same run, and
-ratios to the floor. About 2.5 minutes with the defaults here.
+ratios to the floor. About 3 minutes with the defaults here.
 
 Everything runs in a throw-away network namespace with one dockerd (and
 containerd) of its own, started as `make test-docker` does
@@ -619,7 +619,7 @@ def main():
                     "for the strait-static-libevent subject")
     ap.add_argument("--floor", help="the C floor (default BUILD/floor)")
     ap.add_argument("--ports", type=int, default=200)
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--spawns", type=int, default=100,
                     help="starts per exec→ready median")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))

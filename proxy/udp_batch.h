@@ -10,6 +10,7 @@
 #include <event2/util.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -25,6 +26,12 @@ union udp_ctrl {
 	size_t align;
 };
 
+/* The UDP_SEGMENT control message of one joined message (udp_gso.c) */
+union udp_gso_ctrl {
+	char buf[CMSG_SPACE(sizeof(uint16_t))];
+	size_t align;
+};
+
 /**
  * struct udp_batch - vectors for one recvmmsg() and the matching sendmmsg()
  * @in:		received messages
@@ -33,6 +40,8 @@ union udp_ctrl {
  * @name:	source of each received datagram
  * @ctrl:	ancillary data of each received datagram; ctrl[0] also holds
  *		the pktinfo of replies
+ * @gso:	the segment size of each joined message towards the container
+ * @nseg:	datagrams in each message towards the container
  * @data:	the buffers (touched only as far as datagrams fill them)
  */
 struct udp_batch {
@@ -40,6 +49,8 @@ struct udp_batch {
 	struct iovec iov[UDP_SERVER_BATCH];
 	union udp_flow_addr name[UDP_SERVER_BATCH];
 	union udp_ctrl ctrl[UDP_SERVER_BATCH];
+	union udp_gso_ctrl gso[UDP_SERVER_BATCH];
+	int nseg[UDP_SERVER_BATCH];
 	char data[UDP_SERVER_BATCH][UDP_SERVER_DGRAM];
 };
 

@@ -10,7 +10,8 @@
  * has a flow: a socket connected to the container with its own ephemeral
  * port, so the kernel drops anything from another container address or
  * port, and the container can tell clients apart. Consecutive datagrams of
- * one client go out in one sendmmsg().
+ * one client go out in one sendmmsg(), runs of one size joined into one
+ * message the kernel splits again (udp_gso.c).
  *
  * Pacing (udp_pace.c): a paced stream leaves paced. After a full batch
  * (the proxy is behind) the next one waits, so that a backlog leaves at
@@ -57,6 +58,7 @@
 #include "stats.h"
 #include "transparent.h"
 #include "udp_batch.h"
+#include "udp_gso.h"
 
 /* One batch for every server of the process (a port range has many): the
  * process is single-threaded and a batch lives within one callback */
@@ -366,29 +368,63 @@ void udp_server_count(struct udp_server *s, int from, int n,
 		  bytes);
 }
 
-/* Send in[from..to) to @f's container socket */
+/* Datagrams in out[0..k) from @m on */
+static int udp_server_segs(const struct udp_batch *b, int m, int k)
+{
+	int n = 0;
+
+	for (; m < k; m++)
+		n += b->nseg[m];
+	return n;
+}
+
+/*
+ * The kernel refused a joined message of datagrams of @len bytes
+ * (EMSGSIZE, EINVAL before Linux 6.x: larger than the path's MTU; EIO: no
+ * checksum offload on the way): join only shorter ones from now on, or
+ * none. Return: true if it was joined.
+ */
+static bool udp_server_gso_refused(struct udp_server *s, int nseg, size_t len)
+{
+	if (nseg < 2 ||
+	    (errno != EMSGSIZE && errno != EINVAL && errno != EIO))
+		return false;
+	s->gso_below = errno == EIO ? 0 : (uint32_t)len;
+	udp_server_log(&udp_server_rl, s, LOG_LVL_DEBUG,
+		       "udp: to container: %zu-byte datagrams joined: %s; "
+		       "sent one by one from now on", len, strerror(errno));
+	return true;
+}
+
+/* Send in[from..to) to @f's container socket: runs of one size joined in
+ * one message where the kernel splits them (udp_gso.c) */
 static void udp_server_to_container(struct udp_server *s, struct udp_flow *f,
 				    int from, int to)
 {
 	struct udp_batch *b = s->batch;
-	int i, n, retried = 0;
+	int k = udp_gso_build(b, from, to, s->gso_below);
+	int m = 0, n, retried = 0;
 
-	for (i = from; i < to; i++) {
-		memset(&b->out[i].msg_hdr, 0, sizeof(b->out[i].msg_hdr));
-		b->iov[i].iov_len = b->in[i].msg_len;
-		b->out[i].msg_hdr.msg_iov = &b->iov[i];
-		b->out[i].msg_hdr.msg_iovlen = 1;
-	}
-	while (from < to) {
-		n = sendmmsg(f->fd, &b->out[from], (unsigned)(to - from), 0);
+	while (m < k) {
+		n = sendmmsg(f->fd, &b->out[m], (unsigned)(k - m), 0);
 		if (n > 0) {
-			udp_server_count(s, from, n, STATS_DGRAMS_TO_CONTAINER);
-			from += n;
+			int segs = udp_server_segs(b, m, m + n);
+
+			udp_server_count(s, from, segs,
+					 STATS_DGRAMS_TO_CONTAINER);
+			from += segs;
+			m += n;
 			continue;
 		}
 		/* a pending ICMP error fails one send and is then consumed */
 		if (n < 0 && errno == ECONNREFUSED && !retried++)
 			continue;
+		if (n < 0 &&
+		    udp_server_gso_refused(s, b->nseg[m], b->in[from].msg_len)) {
+			k = udp_gso_build(b, from, to, s->gso_below);
+			m = 0;
+			continue;
+		}
 		stats_add(s->st, STATS_DGRAMS_DROPPED, (uint64_t)(to - from));
 		udp_server_log(&udp_server_rl, s, LOG_LVL_DEBUG,
 			       "udp: to container: %s (%d datagrams dropped)",
@@ -501,6 +537,7 @@ int udp_server_init(struct udp_server *s, struct event_base *base, int lfd,
 	s->st = stats_discard();
 	udp_server_link(s);
 	udp_pace_init(lfd);
+	s->gso_below = udp_gso_probe(lfd) ? UDP_GSO_BYTES + 1 : 0;
 	if (!max_flows || getentropy(s->key, sizeof(s->key)))
 		goto fail;
 	if (!udp_server_batch)

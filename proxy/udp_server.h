@@ -46,6 +46,8 @@ struct udp_batch;
  * @st:		the port's counters, and what its log lines are about
  *		(stats_discard() unless set after init)
  * @pace:	pacing of datagrams from clients (udp_pace.c)
+ * @gso_below:	datagrams shorter than this are joined towards the
+ *		container (udp_gso.c); 0 where the kernel cannot
  */
 struct udp_server {
 	struct event_base *base;
@@ -62,6 +64,7 @@ struct udp_server {
 	struct transparent *tp;
 	struct stats_port *st;
 	struct udp_pace pace;
+	uint32_t gso_below;
 };
 
 int udp_server_init(struct udp_server *s, struct event_base *base, int lfd,

@@ -455,3 +455,105 @@ def udp_stream_in_order(ctx):
           % len(srv.seen))
     got = [d[:4] for d, _ in srv.seen]
     check(got == [b"%04d" % i for i in range(2000)], "order or content")
+
+
+def _burst_while_stopped(p, c, dest, payloads):
+    """Send @payloads to @dest while the proxy is stopped, then let it go:
+    it finds them all waiting, as many to a batch as it takes."""
+    p.signal(signal.SIGSTOP)
+    try:
+        for d in payloads:
+            c.sendto(d, dest)
+    finally:
+        p.signal(signal.SIGCONT)
+
+
+def _wait_seen(srv, n, secs=10):
+    deadline = time.monotonic() + secs
+    while len(srv.seen) < n and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _flowing(ctx, before_proxy=None):
+    """A container server with a 16 MiB buffer, a proxy to it and a client
+    whose flow is up (its first datagram delivered). @before_proxy(cport)
+    runs before the proxy starts. Return: server, proxy, client, dest."""
+    srv, cport = udp_echo(ctx, reply=False)
+    srv.s.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE
+    if before_proxy:
+        before_proxy(cport)
+    p = ustart(ctx, cport=cport)
+    c = client()
+    dest = ("127.0.0.1", p.hport)
+    c.sendto(b"first", dest)
+    _wait_seen(srv, 1)
+    check(len(srv.seen) == 1, "first datagram not delivered")
+    return srv, p, c, dest
+
+
+def _delivered(srv, p, c, payloads):
+    """After a burst: every one of @payloads reached the container, in
+    order, and the proxy still runs."""
+    _wait_seen(srv, 1 + len(payloads))
+    c.close()
+    check(p.alive(), "proxy exited: %s" % p.stderr()[-500:])
+    got = [d for d, _ in srv.seen[1:]]
+    check(len(got) == len(payloads), "%d of %d datagrams delivered"
+          % (len(got), len(payloads)))
+    check(got == payloads, "sizes, order or content differ")
+
+
+def _nft_udp_counter(cport):
+    """An nft counter of UDP packets to @cport at input, in this test's
+    namespace. Return: a function reading it."""
+    table = "strait_test_gso"
+    subprocess.run(["nft", "add table inet %s; add chain inet %s in "
+                    "{ type filter hook input priority 0; }; add rule inet "
+                    "%s in udp dport %d counter" % (table, table, table,
+                                                    cport)],
+                   check=True, timeout=10)
+
+    def packets():
+        out = subprocess.run(["nft", "list", "chain", "inet", table, "in"],
+                             capture_output=True, text=True, timeout=10,
+                             check=True).stdout
+        return int(out.split("counter packets ")[1].split()[0])
+    return packets
+
+
+@test(dp_fails="sends every datagram on its own: as many packets as "
+      "datagrams cross the container's netfilter")
+def udp_joined_towards_container(ctx):
+    """Datagrams of one client waiting together leave joined (UDP_SEGMENT):
+    one packet per run of one size crosses the container side's netfilter
+    (an nft counter at input), and the container receives exactly the
+    datagrams sent, in order: runs of 1400 bytes, a shorter one ending a
+    run, an empty datagram, sizes that grow."""
+    counter = []
+    srv, p, c, dest = _flowing(
+        ctx, lambda cport: counter.append(_nft_udp_counter(cport)))
+    sizes = [1400] * 200 + [700] + [1400] * 50 + [0, 10, 20, 30] + \
+        [1400] * 98 + [3]
+    payloads = [(b"%04d" % i + b"x" * n)[:n] for i, n in enumerate(sizes)]
+    before = counter[0]()
+    _burst_while_stopped(p, c, dest, payloads)
+    _delivered(srv, p, c, payloads)
+    n = counter[0]() - before
+    check(0 < n <= len(payloads) // 4, "%d packets at the container's input "
+          "for %d datagrams: not joined" % (n, len(payloads)))
+
+
+@test(dp_fails="keeps the kernel's default receive buffer (208 KiB): a "
+      "burst that arrives while it is not running is mostly dropped")
+def udp_joined_over_the_mtu(ctx):
+    """Datagrams larger than the path's MTU cannot be joined (the kernel
+    says EINVAL rather than segment and fragment): they go one by one,
+    fragmented as ever, and none is lost; those that fit are joined still.
+    The namespace's loopback gets an MTU of 1500 for this."""
+    subprocess.run(["ip", "link", "set", "lo", "mtu", "1500"], check=True,
+                   timeout=10)
+    srv, p, c, dest = _flowing(ctx)
+    sizes = [3000] * 100 + [1000] * 100 + [3000] * 50
+    payloads = [(b"%04d" % i + b"y" * n)[:n] for i, n in enumerate(sizes)]
+    _burst_while_stopped(p, c, dest, payloads)
+    _delivered(srv, p, c, payloads)
