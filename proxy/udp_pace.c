@@ -26,8 +26,8 @@
  * already): at 1 Gbit/s this takes a third off the proxy's CPU, and the
  * proxy, the client and the server share the CPUs; each wake-up of the
  * proxy that lands on the server's CPU can hold the server off, and the
- * server is where datagrams are lost. A stream's datagrams wait 60 us at
- * most, about what one scheduling hop costs here. One datagram now and
+ * server is where datagrams are lost. A stream's datagrams wait 120 us at
+ * most, about what two scheduling hops cost here. One datagram now and
  * then (a DNS query, request and response) never waits.
  *
  * Waits are short (UDP_PACE_WAIT_MAX_NS at most, one per wake-up) and
@@ -65,7 +65,7 @@ void udp_pace_init(int fd)
 
 	/* arrival times for pacing; without them there is none */
 	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
-	/* a wait of 60 us must not become 110 (the default slack is 50 us):
+	/* a wait of 120 us must not become 170 (the default slack is 50 us):
 	 * the thread's, and the process has one: set once, not per port of
 	 * a range */
 	if (!slack_set)
