@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "log.h"
 #include "netexec.h"
 #include "priv.h"
 #include "setup.h"
@@ -23,9 +24,16 @@
 
 #define PROG "strait-netsetup"
 
+/*
+ * @msg may quote what it was given (a user name, a path): escaped as the
+ * proxy escapes its messages, so that it stays one line
+ */
 static void __attribute__((noreturn)) main_die(int code, const char *msg)
 {
-	fprintf(stderr, PROG ": %s\n", msg);
+	char safe[1024];
+
+	log_escape(safe, sizeof(safe), msg);
+	fprintf(stderr, PROG ": %s\n", safe);
 	exit(code);
 }
 

@@ -1038,6 +1038,14 @@ def netsetup_exec_errors(ctx):
         "a taken port: exit %d: %r" % (r.returncode, r.stderr))
     p.signal(15)
     check(p.wait(5) == 0, "proxy exit")
+    # a user name with a newline: exit 2, one line, the name escaped
+    r = subprocess.run([ctx.netsetup, "exec", "--user", "no\nbody",
+                        "tcp:198.51.100.1:8081", "--", ctx.proxy_bin],
+                       capture_output=True, text=True, timeout=30, env=env)
+    check(r.returncode == 2 and r.stderr == "strait-netsetup: exec "
+          "tcp:198.51.100.1:8081: unknown user: no\\nbody\n",
+          "a user name with a newline: exit %d: %r"
+          % (r.returncode, r.stderr))
 
 
 # the other netsetup test modules (until run.py imports them itself)

@@ -113,12 +113,31 @@ static int wait_child(pid_t pid)
 	return status;
 }
 
+/* The child @pid exits 0 */
+static void assert_child_ok(pid_t pid)
+{
+	int status = wait_child(pid);
+
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* In a child: priv_drop(@u), or say why and exit 1 */
+static void drop_or_exit(const struct priv_user *u)
+{
+	char err[256];
+
+	if (priv_drop(u, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		_exit(1);
+	}
+}
+
 /* An unreadable capability state is an error, not an empty one */
 static void test_caps_unreadable(void **state)
 {
 	struct priv_user keep = { 0 };
 	char err[256];
-	int status;
 	pid_t pid;
 
 	(void)state;
@@ -129,9 +148,7 @@ static void test_caps_unreadable(void **state)
 			_exit(1);
 		_exit(strstr(err, "capabilities") ? 0 : 2);
 	}
-	status = wait_child(pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_child_ok(pid);
 }
 
 /*
@@ -189,9 +206,7 @@ static void test_pdeath_rearmed(void **state)
 		status = pdeath_case(0);
 		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 100);
 	}
-	status = wait_child(t);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_child_ok(t);
 	/* A died during the change: B gets SIGTERM from itself */
 	t = fork();
 	if (t == 0) {
@@ -218,7 +233,6 @@ static void test_verify_groups_gid0(void **state)
 	const gid_t groups[] = { 1, 2 };
 	struct priv_ids before = { { 0, 0, 0 }, { 0, 0, 0 } };
 	char err[256];
-	int status;
 	pid_t pid;
 
 	(void)state;
@@ -232,9 +246,7 @@ static void test_verify_groups_gid0(void **state)
 			_exit(1);
 		_exit(strstr(err, "supplementary groups") ? 0 : 2);
 	}
-	status = wait_child(pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_child_ok(pid);
 }
 
 /* The message shows the ids we actually have, and those asked for */
@@ -243,7 +255,6 @@ static void test_verify_shows_ids(void **state)
 	struct priv_user other = { 1, 12345, 12346, false };
 	struct priv_ids before;
 	char err[256], want[128];
-	int status;
 	pid_t pid;
 
 	(void)state;
@@ -269,36 +280,27 @@ static void test_verify_shows_ids(void **state)
 		}
 		_exit(0);
 	}
-	status = wait_child(pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_child_ok(pid);
 }
 
 /* The whole drop, to nobody: it holds, and proves itself */
 static void test_drop_to_nobody(void **state)
 {
 	struct priv_user nobody = { 1, 65534, 65534, false };
-	char err[256];
-	int status;
 	pid_t pid;
 
 	(void)state;
 	skip_unless_root();
 	pid = fork();
 	if (pid == 0) {
-		if (priv_drop(&nobody, err, sizeof(err))) {
-			fprintf(stderr, "%s\n", err);
-			_exit(1);
-		}
+		drop_or_exit(&nobody);
 		/* neither the previous uid nor root comes back */
 		_exit(setuid(0) == 0 || getuid() != 65534 ||
 			      getgroups(0, NULL) != 0
 		      ? 2
 		      : 0);
 	}
-	status = wait_child(pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_child_ok(pid);
 }
 
 /* In a child: 0 if CAP_NET_RAW is (@want) or is not the only capability
@@ -334,7 +336,7 @@ static void test_keep_net_raw(void **state)
 				     { 0, 0, 0, true },
 				     { 1, 65534, 65534, false } };
 	char err[256];
-	int status, rc;
+	int rc;
 	size_t i;
 	pid_t pid;
 
@@ -343,17 +345,12 @@ static void test_keep_net_raw(void **state)
 	for (i = 0; i < 3; i++) {
 		pid = fork();
 		if (pid == 0) {
-			if (priv_drop(&users[i], err, sizeof(err))) {
-				fprintf(stderr, "%s\n", err);
-				_exit(1);
-			}
+			drop_or_exit(&users[i]);
 			rc = only_net_raw(users[i].keep_net_raw);
 			/* and root does not come back */
 			_exit(rc ? rc : users[i].set && setuid(0) == 0 ? 2 : 0);
 		}
-		status = wait_child(pid);
-		assert_true(WIFEXITED(status));
-		assert_int_equal(WEXITSTATUS(status), 0);
+		assert_child_ok(pid);
 	}
 	/* asked to keep what we do not hold: nothing is kept, no error */
 	pid = fork();
@@ -370,32 +367,23 @@ static void test_keep_net_raw(void **state)
 		}
 		_exit(only_net_raw(0));
 	}
-	status = wait_child(pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_child_ok(pid);
 }
 
 /* -user root: the uid stays 0, but no capability does */
 static void test_drop_to_root_user(void **state)
 {
 	struct priv_user root = { 1, 0, 0, false };
-	char err[256];
-	int status;
 	pid_t pid;
 
 	(void)state;
 	skip_unless_root();
 	pid = fork();
 	if (pid == 0) {
-		if (priv_drop(&root, err, sizeof(err))) {
-			fprintf(stderr, "%s\n", err);
-			_exit(1);
-		}
+		drop_or_exit(&root);
 		_exit(getuid() != 0 ? 2 : only_net_raw(0));
 	}
-	status = wait_child(pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_child_ok(pid);
 }
 
 /* An ambient capability (as systemd's AmbientCapabilities= gives) and an
@@ -405,8 +393,6 @@ static void test_ambient_cleared(void **state)
 	struct priv_user users[] = { { 0, 0, 0, false },
 				     { 1, 65534, 65534, false } };
 	uint64_t eff, perm, inh;
-	char err[256];
-	int status;
 	size_t i;
 	pid_t pid;
 
@@ -421,15 +407,10 @@ static void test_ambient_cleared(void **state)
 			    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE,
 				  CAP_NET_BIND_SERVICE, 0, 0))
 				_exit(90);
-			if (priv_drop(&users[i], err, sizeof(err))) {
-				fprintf(stderr, "%s\n", err);
-				_exit(1);
-			}
+			drop_or_exit(&users[i]);
 			_exit(only_net_raw(0));
 		}
-		status = wait_child(pid);
-		assert_true(WIFEXITED(status));
-		assert_int_equal(WEXITSTATUS(status), 0);
+		assert_child_ok(pid);
 	}
 }
 
@@ -439,7 +420,6 @@ static void test_verify_caps_left(void **state)
 	struct priv_user keep = { 0, 0, 0, false };
 	struct priv_ids before;
 	char err[256];
-	int status;
 	pid_t pid;
 
 	(void)state;
@@ -468,15 +448,12 @@ static void test_verify_caps_left(void **state)
 			_exit(4);
 		_exit(0);
 	}
-	status = wait_child(pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_child_ok(pid);
 }
 
 /* priv_has_cap() reads the effective set: held, not held, unreadable */
 static void test_has_cap(void **state)
 {
-	int status;
 	pid_t pid;
 
 	(void)state;
@@ -495,9 +472,7 @@ static void test_has_cap(void **state)
 		fail_get_caps = 1;
 		_exit(priv_has_cap(CAP_SETUID) == -1 ? 0 : 3);
 	}
-	status = wait_child(pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_child_ok(pid);
 }
 
 /* Write @text to a new file; Return: its path (static) */
