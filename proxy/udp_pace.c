@@ -13,11 +13,19 @@
  * proxy with the server alone on a CPU, 0.3% paced, as with kernel DNAT).
  * So the listener stamps each datagram's arrival (SO_TIMESTAMPNS,
  * udp_pace_init()), and after a full batch of UDP_SERVER_BATCH (more is
- * waiting: the proxy is behind) the next one waits until the time the
- * batch took to arrive, divided by UDP_PACE_CATCHUP, has passed since it
- * was read: a catch-up is at most twice as dense as the arrivals, and the
- * backlog still goes. A datagram that came in a burst leaves in one, as it
- * would without a proxy.
+ * waiting) the next one waits, from the read, as long as the batch took to
+ * arrive: the datagrams leave with the gaps they came with. That holds
+ * while the proxy keeps up: the batch's last datagram arrived under
+ * UDP_PACE_LAG_NS before it was read (a client's burst, or a stream read
+ * as it comes). Read later, the proxy has fallen behind (it was not
+ * scheduled): then the wait is the arrival time divided by
+ * UDP_PACE_CATCHUP, a catch-up at most twice as dense as the arrivals,
+ * and the backlog drains; as it shrinks, the gaps come back. Keeping the
+ * gaps rather than halving them whenever a batch is full matters at a
+ * client's pace: iperf3 sends a millisecond's worth at a time, and halved
+ * gaps handed the server twice the bursts it gets without a proxy. A
+ * datagram that came in a burst leaves in one, as it would without a
+ * proxy.
  *
  * Under a stream (datagrams less than UDP_PACE_COALESCE_GAP_NS apart on
  * average, the previous read under UDP_PACE_STREAM_NS ago), a wake-up
@@ -83,6 +91,19 @@ uint64_t udp_pace_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+/**
+ * udp_pace_rt_ns() - CLOCK_REALTIME in ns, as arrival stamps are
+ *
+ * Return: ns
+ */
+int64_t udp_pace_rt_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /**
@@ -153,24 +174,31 @@ void udp_pace_hold(const struct udp_pace *p)
  * @last:	arrival time of the last, 0 if unknown
  * @now:	monotonic time (ns), just before they are sent
  *
- * Arrival times are compared only with each other: a step of the clock
- * between two datagrams makes one odd gap, never a long wait.
+ * @now_rt:	CLOCK_REALTIME ns of the same moment, as the stamps
+ *
+ * Arrival times are compared with each other, and the last with @now_rt:
+ * a step of the clock makes one odd gap, or takes one batch for late or
+ * prompt; the wait stays within UDP_PACE_WAIT_MAX_NS either way.
  */
 void udp_pace_read(struct udp_pace *p, unsigned n, int64_t first,
-		   int64_t last, uint64_t now)
+		   int64_t last, uint64_t now, int64_t now_rt)
 {
 	int64_t from = p->last ? p->last : first;
 	unsigned gaps = p->last ? n : n - 1;
-	uint64_t g;
+	uint64_t g, span;
 
-	/* a full batch: more is waiting, the proxy is catching up; the next
-	 * read waits for nothing but the release (a backlog needs no
-	 * coalescing, and a proxy slower than its clients must not sleep:
-	 * at full speed that halved what it could carry) */
+	/* a full batch: more is waiting; the next read waits for nothing
+	 * but the release (a backlog needs no coalescing, and a proxy
+	 * slower than its clients must not sleep: at full speed that halved
+	 * what it could carry) */
 	p->release = 0;
 	p->behind = n >= UDP_SERVER_BATCH;
-	if (p->behind && first && last > first)
-		p->release = now + (uint64_t)(last - first) / UDP_PACE_CATCHUP;
+	if (p->behind && first && last > first) {
+		span = (uint64_t)(last - first);
+		if (now_rt - last > UDP_PACE_LAG_NS)
+			span /= UDP_PACE_CATCHUP;
+		p->release = now + span;
+	}
 	if (from && last > from && gaps) {
 		g = (uint64_t)(last - from) / gaps;
 		p->gap = p->gap ? p->gap - p->gap / 4 + g / 4 : g;

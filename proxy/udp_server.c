@@ -14,8 +14,9 @@
  * message the kernel splits again (udp_gso.c).
  *
  * Pacing (udp_pace.c): a paced stream leaves paced. After a full batch
- * (the proxy is behind) the next one waits, so that a backlog leaves at
- * most UDP_PACE_CATCHUP times as densely as it arrived; under a fast
+ * the next one waits, so that datagrams leave with the gaps they arrived
+ * with, and a backlog (the proxy fell behind) at most UDP_PACE_CATCHUP
+ * times as densely; under a fast
  * stream a wake-up waits a few tens of microseconds to carry several
  * datagrams. Waits are short and taken in the callback: replies and the
  * other ports of a range wait with it.
@@ -496,7 +497,8 @@ static void udp_server_from_clients(evutil_socket_t fd, short what,
 		now = udp_pace_ns();
 		udp_pace_read(&s->pace, (unsigned)n,
 			      udp_pace_stamp(&b->in[0].msg_hdr),
-			      udp_pace_stamp(&b->in[n - 1].msg_hdr), now);
+			      udp_pace_stamp(&b->in[n - 1].msg_hdr), now,
+			      udp_pace_rt_ns());
 		udp_server_forward(s, n, now / 1000000);
 	} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
 		udp_server_log(&udp_server_rl, s, LOG_LVL_WARN,

@@ -419,6 +419,7 @@ struct pace_case {
 	const char *what;
 	unsigned n;		/* datagrams read */
 	int64_t first, last;	/* their arrival stamps */
+	int64_t lag;		/* the read's CLOCK_REALTIME - last */
 	uint64_t read_at;	/* monotonic ns of the read */
 	uint64_t asked_at;	/* when the next wake-up asks */
 	uint64_t want_wait;
@@ -445,30 +446,50 @@ static void test_pacing_set_up(void **state)
 
 /* Each case starts from a fresh state */
 static const struct pace_case pace_cases[] = {
-	{ "one datagram: no rate known, no wait", 1, T0, T0, 5 * MS,
+	{ "one datagram: no rate known, no wait", 1, T0, T0, 10 * US, 5 * MS,
 	  5 * MS + 100 * US, 0 },
 	{ "a partial batch of a slow stream (100 us apart)", 5, T0,
-	  T0 + 400 * US, 5 * MS, 5 * MS + 100 * US, 0 },
+	  T0 + 400 * US, 10 * US, 5 * MS, 5 * MS + 100 * US, 0 },
 	{ "a partial batch of a fast stream (10 us apart): coalesce", 5, T0,
-	  T0 + 40 * US, 5 * MS, 5 * MS + 100 * US, UDP_PACE_COALESCE_NS },
-	{ "... unless the stream has stopped", 5, T0, T0 + 40 * US, 5 * MS,
-	  5 * MS + UDP_PACE_STREAM_NS, 0 },
-	{ "a full batch over 320 us: the next waits 160 us", UDP_SERVER_BATCH,
-	  T0, T0 + 320 * US, 5 * MS, 5 * MS, 160 * US },
+	  T0 + 40 * US, 10 * US, 5 * MS, 5 * MS + 100 * US,
+	  UDP_PACE_COALESCE_NS },
+	{ "... unless the stream has stopped", 5, T0, T0 + 40 * US, 10 * US,
+	  5 * MS, 5 * MS + UDP_PACE_STREAM_NS, 0 },
+	{ "a full batch over 200 us, read as it came: the next waits 200 us",
+	  UDP_SERVER_BATCH, T0, T0 + 200 * US, 20 * US, 5 * MS, 5 * MS,
+	  200 * US },
+	{ "... 150 us of which have passed", UDP_SERVER_BATCH, T0,
+	  T0 + 200 * US, 20 * US, 5 * MS, 5 * MS + 150 * US, 50 * US },
+	{ "... read just in time: still the same gaps", UDP_SERVER_BATCH, T0,
+	  T0 + 200 * US, UDP_PACE_LAG_NS, 5 * MS, 5 * MS, 200 * US },
+	{ "a full batch over 320 us read 2 ms late (behind): the next waits "
+	  "160 us",
+	  UDP_SERVER_BATCH, T0, T0 + 320 * US, 2 * MS, 5 * MS, 5 * MS,
+	  160 * US },
+	{ "... read just too late", UDP_SERVER_BATCH, T0, T0 + 320 * US,
+	  UDP_PACE_LAG_NS + 1, 5 * MS, 5 * MS, 160 * US },
 	{ "... 100 us of which have passed", UDP_SERVER_BATCH, T0,
-	  T0 + 320 * US, 5 * MS, 5 * MS + 100 * US, 60 * US },
+	  T0 + 320 * US, 2 * MS, 5 * MS, 5 * MS + 100 * US, 60 * US },
 	{ "... all of which have passed: a backlog waits, read at once (no "
 	  "coalescing, though 10 us apart)",
-	  UDP_SERVER_BATCH, T0, T0 + 310 * US, 5 * MS, 5 * MS + 200 * US, 0 },
+	  UDP_SERVER_BATCH, T0, T0 + 310 * US, 2 * MS, 5 * MS,
+	  5 * MS + 200 * US, 0 },
 	{ "a full batch over 31 ms: a wake-up waits at most the cap",
-	  UDP_SERVER_BATCH, T0, T0 + 31 * MS, 5 * MS, 5 * MS,
+	  UDP_SERVER_BATCH, T0, T0 + 31 * MS, 10 * US, 5 * MS, 5 * MS,
 	  UDP_PACE_WAIT_MAX_NS },
+	{ "... behind as well", UDP_SERVER_BATCH, T0, T0 + 31 * MS, 40 * MS,
+	  5 * MS, 5 * MS, UDP_PACE_WAIT_MAX_NS },
 	{ "a full batch that arrived at once leaves at once",
-	  UDP_SERVER_BATCH, T0, T0, 5 * MS, 5 * MS, 0 },
-	{ "no arrival stamps: no pacing", UDP_SERVER_BATCH, 0, 0, 5 * MS,
-	  5 * MS, 0 },
+	  UDP_SERVER_BATCH, T0, T0, 10 * US, 5 * MS, 5 * MS, 0 },
+	{ "no arrival stamps: no pacing", UDP_SERVER_BATCH, 0, 0, 10 * US,
+	  5 * MS, 5 * MS, 0 },
 	{ "the clock stepped back between two datagrams: no pacing",
-	  UDP_SERVER_BATCH, T0, T0 - 10 * MS, 5 * MS, 5 * MS, 0 },
+	  UDP_SERVER_BATCH, T0, T0 - 10 * MS, 10 * US, 5 * MS, 5 * MS, 0 },
+	{ "the clock stepped back between arrival and read: as if prompt",
+	  UDP_SERVER_BATCH, T0, T0 + 200 * US, -10 * MS, 5 * MS, 5 * MS,
+	  200 * US },
+	{ "... forward: as if late", UDP_SERVER_BATCH, T0, T0 + 200 * US,
+	  3600000 * (int64_t)MS, 5 * MS, 5 * MS, 100 * US },
 };
 
 static void test_pace_table(void **state)
@@ -481,7 +502,8 @@ static void test_pace_table(void **state)
 		struct udp_pace p = { 0 };
 		uint64_t got;
 
-		udp_pace_read(&p, k->n, k->first, k->last, k->read_at);
+		udp_pace_read(&p, k->n, k->first, k->last, k->read_at,
+			      k->last + k->lag);
 		got = udp_pace_wait(&p, k->asked_at);
 		if (got != k->want_wait)
 			fail_msg("%s: wait %llu ns, want %llu", k->what,
@@ -501,13 +523,13 @@ static void test_pace_rate_across_reads(void **state)
 
 	(void)state;
 	for (i = 0; i < 20; i++, at += 100 * US, now += 100 * US)
-		udp_pace_read(&p, 1, at, at, now);
+		udp_pace_read(&p, 1, at, at, now, at + 10 * US);
 	assert_int_equal(udp_pace_wait(&p, now), 0);
 	for (i = 0; i < 20; i++, at += 10 * US, now += 10 * US)
-		udp_pace_read(&p, 1, at, at, now);
+		udp_pace_read(&p, 1, at, at, now, at + 10 * US);
 	assert_int_equal(udp_pace_wait(&p, now), UDP_PACE_COALESCE_NS);
 	for (i = 0; i < 20; i++, at += 100 * US, now += 100 * US)
-		udp_pace_read(&p, 1, at, at, now);
+		udp_pace_read(&p, 1, at, at, now, at + 10 * US);
 	assert_int_equal(udp_pace_wait(&p, now), 0);
 }
 
