@@ -251,8 +251,9 @@ $(O)/strait-netsetup: $(O)/$(NS_MAIN:.c=.o) $(NS_OBJ) $(COMMON_OBJ) \
 
 # the relay test makes our own allocations fail on demand
 $(O)/tests/test_tcp_relay: TEST_LDFLAGS := -Wl,--wrap=malloc,--wrap=event_add
-# the UDP server test makes its own event registrations fail on demand
-$(O)/tests/test_udp_server: TEST_LDFLAGS := -Wl,--wrap=event_add
+# the UDP server test makes its own event registrations fail, and the
+# kernel refuse joined datagrams, on demand
+$(O)/tests/test_udp_server: TEST_LDFLAGS := -Wl,--wrap=event_add,--wrap=sendmmsg
 # the privilege test makes capget(2) fail, or the parent die, on demand
 $(O)/tests/test_priv: TEST_LDFLAGS := -Wl,--wrap=capget,--wrap=setresuid
 

@@ -6,7 +6,9 @@
  *   client --> [listener | udp_server | flow socket] --> container
  *
  * Linked with --wrap=event_add: the server's own registrations fail on
- * demand (libevent's internal ones, in the shared library, never do).
+ * demand (libevent's internal ones, in the shared library, never do); and
+ * with --wrap=sendmmsg: a joined message (UDP_SEGMENT) is refused on
+ * demand with the errno a kernel gives where it cannot split it.
  *
  * Pacing: how much one wake-up reads and when the next batch may go, from
  * the kernel's arrival stamps and a clock passed in (never a sleep judged).
@@ -49,6 +51,37 @@ int __wrap_event_add(struct event *ev, const struct timeval *tv)
 		return -1;
 	}
 	return __real_event_add(ev, tv);
+}
+
+/* sendmmsg(): joined messages refused with gso_errno (0: sent); counts */
+static int gso_errno, gso_refused, gso_sent;
+
+int __real_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags);
+int __wrap_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags);
+
+static bool joined(struct msghdr *h)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
+		if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == 103)
+			return true; /* UDP_SEGMENT */
+	return false;
+}
+
+/* As the kernel: the messages before a refused one go, and count */
+int __wrap_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
+{
+	unsigned int j;
+
+	for (j = 0; j < n && !(gso_errno && joined(&v[j].msg_hdr)); j++)
+		gso_sent += joined(&v[j].msg_hdr);
+	if (j == 0 && n) {
+		gso_refused++;
+		errno = gso_errno;
+		return -1;
+	}
+	return __real_sendmmsg(fd, v, j, flags);
 }
 
 /**
@@ -208,7 +241,7 @@ static int teardown(void **state)
 	int i;
 
 	fail_timers = fail_watches = false;
-	failed = 0;
+	failed = gso_errno = gso_refused = gso_sent = 0;
 	setrlimit(RLIMIT_NOFILE, &fx->nofile);
 	for (i = 0; i < fx->nside; i++) {
 		udp_server_close(&fx->side[i].s);
@@ -379,9 +412,10 @@ static void test_one_batch_per_wakeup(void **state)
 	close(c);
 }
 
-/* A full batch whose datagrams arrived over 31 ms or more: the next one
- * waits until half that has passed (its wait capped per wake-up); a batch
- * that empties the queue lifts the gate */
+/* A full batch whose datagrams arrived over 31 ms or more, the last one a
+ * millisecond before the read (behind): the next one waits until half
+ * that has passed (its wait capped per wake-up); a batch that empties the
+ * queue lifts the gate */
 static void test_full_batch_paces_next(void **state)
 {
 	struct fixture *fx = *state;
@@ -408,6 +442,103 @@ static void test_full_batch_paces_next(void **state)
 	assert_int_equal(got, 1);
 	assert_int_equal(a->s.pace.release, 0);
 	close(c);
+}
+
+/* @n datagrams of @len bytes, the k-th starting with byte 'a' + k */
+static void send_run(int c, struct side *sd, int n, size_t len)
+{
+	char buf[512];
+	int k;
+
+	assert_true(len <= sizeof(buf));
+	for (k = 0; k < n; k++) {
+		memset(buf, 'a' + k, len);
+		assert_int_equal(sendto(c, buf, len, 0,
+					(struct sockaddr *)&sd->addr,
+					sizeof(sd->addr)),
+				 (ssize_t)len);
+	}
+}
+
+/* Pump until the container has had @n datagrams: each of @len bytes, the
+ * k-th all 'a' + k, in order */
+static void expect_run(struct fixture *fx, struct side *sd, int n,
+		       size_t len)
+{
+	struct pollfd p = { .fd = sd->ctr, .events = POLLIN };
+	char buf[512], want[512];
+	ssize_t got;
+	int k, rounds;
+
+	for (k = 0; k < n; k++) {
+		for (rounds = 0; rounds < 1000; rounds++) {
+			event_base_loop(fx->base, EVLOOP_NONBLOCK);
+			if (poll(&p, 1, 1) == 1)
+				break;
+		}
+		got = recv(sd->ctr, buf, sizeof(buf), MSG_DONTWAIT);
+		if (got != (ssize_t)len)
+			fail_msg("datagram %d: %zd bytes, want %zu", k, got,
+				 len);
+		memset(want, 'a' + k, len);
+		assert_memory_equal(buf, want, len);
+	}
+	assert_int_equal(drain(sd->ctr), 0);
+}
+
+/* No checksum offload on the way (EIO): the refused run goes one by one,
+ * and nothing is joined again, whatever the size */
+static void test_joined_refused_eio(void **state)
+{
+	struct fixture *fx = *state;
+	struct side *a = side_new(fx, 90000, 16);
+	int c = client();
+
+	if (!a->s.gso_below)
+		skip(); /* a kernel without UDP_SEGMENT joins nothing */
+	gso_errno = EIO;
+	send_run(c, a, 10, 100);
+	expect_run(fx, a, 10, 100);
+	assert_int_equal(gso_refused, 1);
+	assert_int_equal(a->s.gso_below, 0);
+	send_run(c, a, 10, 60);
+	expect_run(fx, a, 10, 60);
+	assert_int_equal(gso_refused, 1);
+	assert_int_equal(gso_sent, 0);
+	close(c);
+}
+
+/* Larger than the path's MTU (EMSGSIZE; EINVAL before Linux 6.x): that
+ * size and larger go one by one from then on; shorter ones are still
+ * joined */
+static void test_joined_refused_too_big(void **state)
+{
+	static const int errs[] = { EMSGSIZE, EINVAL };
+	struct fixture *fx = *state;
+	size_t e;
+
+	for (e = 0; e < sizeof(errs) / sizeof(errs[0]); e++) {
+		struct side *a = side_new(fx, 90000, 16);
+		int c = client();
+
+		if (!a->s.gso_below)
+			skip();
+		gso_errno = errs[e];
+		gso_refused = gso_sent = 0;
+		send_run(c, a, 10, 200);
+		expect_run(fx, a, 10, 200);
+		assert_int_equal(gso_refused, 1);
+		assert_int_equal(a->s.gso_below, 200);
+		gso_errno = 0;
+		send_run(c, a, 10, 100);
+		expect_run(fx, a, 10, 100);
+		assert_int_equal(gso_sent, 1);
+		send_run(c, a, 10, 300);
+		expect_run(fx, a, 10, 300);
+		assert_int_equal(gso_sent, 1);
+		assert_int_equal(gso_refused, 1);
+		close(c);
+	}
 }
 
 #define US 1000
@@ -550,6 +681,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_batch_per_wakeup,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_batch_paces_next,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_joined_refused_eio, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_joined_refused_too_big,
 						setup, teardown),
 		cmocka_unit_test(test_pace_table),
 		cmocka_unit_test(test_pace_rate_across_reads),
