@@ -173,8 +173,7 @@ void udp_pace_hold(const struct udp_pace *p)
  * @first:	arrival time of the first (ns, CLOCK_REALTIME), 0 if unknown
  * @last:	arrival time of the last, 0 if unknown
  * @now:	monotonic time (ns), just before they are sent
- *
- * @now_rt:	CLOCK_REALTIME ns of the same moment, as the stamps
+ * @now_rt:	CLOCK_REALTIME ns of the same moment, as the stamps are
  *
  * Arrival times are compared with each other, and the last with @now_rt:
  * a step of the clock makes one odd gap, or takes one batch for late or

@@ -16,10 +16,9 @@
  * Pacing (udp_pace.c): a paced stream leaves paced. After a full batch
  * the next one waits, so that datagrams leave with the gaps they arrived
  * with, and a backlog (the proxy fell behind) at most UDP_PACE_CATCHUP
- * times as densely; under a fast
- * stream a wake-up waits a few tens of microseconds to carry several
- * datagrams. Waits are short and taken in the callback: replies and the
- * other ports of a range wait with it.
+ * times as densely; under a fast stream a wake-up waits a few tens of
+ * microseconds to carry several datagrams. Waits are short and taken in
+ * the callback: replies and the other ports of a range wait with it.
  *
  * Replies: see udp_reply.c.
  *
