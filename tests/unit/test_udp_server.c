@@ -24,6 +24,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,8 +65,9 @@ static bool joined(struct msghdr *h)
 	struct cmsghdr *c;
 
 	for (c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
-		if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == 103)
-			return true; /* UDP_SEGMENT */
+		if (c->cmsg_level == IPPROTO_UDP &&
+		    c->cmsg_type == UDP_SEGMENT)
+			return true;
 	return false;
 }
 
