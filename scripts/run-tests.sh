@@ -125,9 +125,24 @@ if ! [ -x "$nosb/strait-proxy" ]; then
 	echo "run-tests.sh: no SANDBOX=0 build at $nosb for valgrind: counted as failed"
 	failed=$((failed + 1))
 elif command -v valgrind >/dev/null 2>&1; then
+	# valgrind's gdbserver pipes (/tmp/vgdb-pipe-*-PID-*) outlive a
+	# proxy a test kills; once PIDs wrap, a run as another user finds
+	# root's and cannot start: the wrapper turns them off, and none may
+	# appear
+	stamp=$(mktemp)
 	STRAIT_PROXY="$nosb/strait-proxy" \
 		blackbox "strait-proxy (valgrind, sandbox built out)" \
 		"$top/tests/blackbox/valgrind-proxy.sh"
+	left=$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'vgdb-pipe-*' \
+		-newer "$stamp" 2>/dev/null | wc -l)
+	rm -f "$stamp"
+	if [ "$left" = 0 ]; then
+		echo "valgrind: no vgdb files left: 1 passed, 0 failed"
+		passed=$((passed + 1))
+	else
+		echo "valgrind: $left vgdb files left in ${TMPDIR:-/tmp}: 0 passed, 1 failed"
+		failed=$((failed + 1))
+	fi
 else
 	echo "run-tests.sh: valgrind not installed: counted as failed"
 	failed=$((failed + 1))
