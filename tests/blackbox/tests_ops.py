@@ -168,8 +168,18 @@ class OpsProc(Proc):
             stderr=subprocess.DEVNULL if stderr is None else stderr,
             preexec_fn=pre, close_fds=False, env=dict(os.environ, **env))
         self.pid = self.p.pid
+        self.stderr_file = stderr
         if own is not None:
             os.close(own)
+
+    def output(self):
+        """The tail of what it wrote to the stderr file it was given (a
+        wrapper's or the proxy's own errors), for a failure message."""
+        f = self.stderr_file
+        if f is None or f == subprocess.DEVNULL:
+            return ""
+        f.seek(0)
+        return f.read()[-1000:].decode(errors="replace")
 
     def stderr(self):
         """Sanitizer reports, if any (stderr itself is not ours)."""
@@ -576,7 +586,8 @@ def socket_activation_tcp(ctx):
             _exchange(p.hport, b"activated")
             break
         except (OSError, AssertionError):
-            check(p.alive() and time.monotonic() < deadline, "not served")
+            check(p.alive() and time.monotonic() < deadline,
+                  "not served: %r" % p.output())
             time.sleep(0.1)
     _exchange(p.hport, b"again")
     ns.settimeout(10)
@@ -601,7 +612,8 @@ def socket_activation_udp(ctx):
             roundtrip(c, ("127.0.0.1", p.hport), b"first datagram")
             break
         except OSError:
-            check(p.alive() and time.monotonic() < deadline, "not served")
+            check(p.alive() and time.monotonic() < deadline,
+                  "not served: %r" % p.output())
     # the replies to the first datagram's retries, if any, come first
     c.settimeout(5)
     c.sendto(b"x" * 1400, ("127.0.0.1", p.hport))
@@ -824,7 +836,8 @@ def systemd_unit_unprivileged(ctx):
             _exchange(p.hport, b"no privilege at all")
             break
         except (OSError, AssertionError):
-            check(p.alive() and time.monotonic() < deadline, "not served")
+            check(p.alive() and time.monotonic() < deadline,
+                  "not served: %r" % p.output())
             time.sleep(0.1)
     msg = ns.recv(4096).decode()
     check(msg.startswith("READY=1\n"), "notify: %r" % msg)
