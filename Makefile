@@ -150,15 +150,18 @@ FLAGS_FORCE := FORCE
 endif
 
 COMMON_SRC := common/log.c common/addr.c common/priv.c common/listener.c
-PROXY_SRC  := proxy/cfg.c proxy/ready.c proxy/tcp_relay.c proxy/tcp_dir.c \
+PROXY_SRC  := proxy/cfg.c proxy/cfg_env.c proxy/cfg_usage.c \
+	proxy/cfg_duration.c proxy/ready.c proxy/tcp_relay.c proxy/tcp_dir.c \
 	proxy/slab.c proxy/udp_flow.c proxy/udp_server.c proxy/udp_pace.c \
 	proxy/udp_reply.c proxy/udp_gso.c proxy/tcp_server.c proxy/proxyhdr.c \
 	proxy/isolation.c proxy/transparent.c proxy/stats.c proxy/systemd.c
 PROXY_MAIN := proxy/main.c
-NS_SRC     := netsetup/args.c netsetup/valid.c netsetup/rules.c \
-	netsetup/sysctl.c netsetup/nft.c netsetup/ipt.c netsetup/netexec.c \
-	netsetup/state.c netsetup/setup.c netsetup/verdict.c netsetup/hostfw.c \
-	netsetup/status.c netsetup/watch.c netsetup/tproute.c netsetup/peers.c
+NS_SRC     := netsetup/args.c netsetup/args_exec.c netsetup/args_usage.c \
+	netsetup/valid.c netsetup/rules.c netsetup/sysctl.c netsetup/nft.c \
+	netsetup/ipt.c netsetup/netexec.c netsetup/state.c netsetup/setup.c \
+	netsetup/setup_iface.c netsetup/setup_plan.c \
+	netsetup/verdict.c netsetup/hostfw.c netsetup/status.c netsetup/watch.c \
+	netsetup/tproute.c netsetup/peers.c
 NS_MAIN    := netsetup/main.c
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o)
@@ -194,7 +197,8 @@ fuzz:
 	for h in cfg addr; do \
 		clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
 		-Icommon -Iproxy -Inetsetup -o build/fuzz/$$h tests/fuzz/fuzz_$$h.c \
-		common/addr.c common/log.c netsetup/valid.c proxy/cfg.c && \
+		common/addr.c common/log.c netsetup/valid.c proxy/cfg.c proxy/cfg_env.c \
+		proxy/cfg_usage.c proxy/cfg_duration.c && \
 		build/fuzz/$$h -max_total_time=$(FUZZ_SECS) \
 		tests/fuzz/corpus/$$h || exit 1; done
 

@@ -85,4 +85,8 @@ int args_pattern(const char *s, char *out, char *err, size_t errlen);
 bool args_match(const char *pattern, const char *name);
 int args_wpub(const char *s, struct args_wpub *w, char *err, size_t errlen);
 
+/* args_exec.c, for args_parse() */
+int args_exec_spec(const char *s, struct args *a, char *err, size_t errlen);
+int args_exec_prog(const struct args *a, char *err, size_t errlen);
+
 #endif

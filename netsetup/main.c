@@ -97,10 +97,10 @@ static void main_cfg(const struct args *a, struct state_cfg *c)
 		c->tp = a->tp;
 	memcpy(c->publish, a->publish, a->npublish * sizeof(a->publish[0]));
 	c->npublish = a->npublish;
-	if (setup_check_ifaces(c, err, sizeof(err)))
+	if (setup_iface_check(c, err, sizeof(err)))
 		main_die(2, err);
 	c->subnet = a->subnet;
-	if (!a->have_subnet && setup_subnet(c->bridge, AF_INET, &c->subnet)) {
+	if (!a->have_subnet && setup_iface_subnet(c->bridge, AF_INET, &c->subnet)) {
 		snprintf(err, sizeof(err), "bridge %s has no IPv4 address: "
 			 "give --subnet", c->bridge);
 		main_die(2, err);
@@ -108,7 +108,7 @@ static void main_cfg(const struct args *a, struct state_cfg *c)
 	c->have_subnet6 = c->ipv6 && !c->ipv6_routed;
 	c->subnet6 = a->subnet6;
 	if (c->have_subnet6 && !a->have_subnet6 &&
-	    setup_subnet(c->bridge, AF_INET6, &c->subnet6)) {
+	    setup_iface_subnet(c->bridge, AF_INET6, &c->subnet6)) {
 		snprintf(err, sizeof(err), "--ipv6: bridge %s has no IPv6 "
 			 "address outside fe80::/10 to masquerade: give "
 			 "--subnet with its IPv6 network, or --ipv6-routed",

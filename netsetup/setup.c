@@ -24,15 +24,14 @@
  * else's using the mark or table makes up fail before anything changes.
  *
  * Every up and down holds the state directory's lock throughout, and
- * never exits: it reports through @io and returns a SETUP_* code.
+ * never exits: it reports through @io and returns a SETUP_* code. check's
+ * plan is setup_plan.c's; the interfaces' checks and subnets setup_iface.c's.
  */
 #include "setup.h"
 
 #include <errno.h>
-#include <ifaddrs.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -41,82 +40,6 @@
 #include "peers.h"
 #include "rules.h"
 #include "verdict.h"
-
-#define SETUP_RULES_MAX 16384
-
-/* The prefix length of a netmask: its leading one bits */
-static unsigned setup_mask_len(const unsigned char *m, size_t n)
-{
-	unsigned len = 0;
-	size_t i;
-
-	for (i = 0; i < n && m[i] == 0xff; i++)
-		len += 8;
-	if (i < n)
-		for (unsigned char b = m[i]; b & 0x80;
-		     b = (unsigned char)(b << 1))
-			len++;
-	return len;
-}
-
-/* One address of getifaddrs() as a network of its family, in @c */
-static int setup_ifa_net(const struct ifaddrs *i, struct valid_cidr *c)
-{
-	const unsigned char *a, *m;
-	unsigned char *net;
-	size_t n, k;
-
-	if (i->ifa_addr->sa_family == AF_INET) {
-		a = (const void *)&((const struct sockaddr_in *)(const void *)
-				    i->ifa_addr)->sin_addr;
-		m = (const void *)&((const struct sockaddr_in *)(const void *)
-				    i->ifa_netmask)->sin_addr;
-		net = (void *)&c->net.v4;
-		n = 4;
-	} else {
-		a = ((const struct sockaddr_in6 *)(const void *)i->ifa_addr)
-			    ->sin6_addr.s6_addr;
-		m = ((const struct sockaddr_in6 *)(const void *)i->ifa_netmask)
-			    ->sin6_addr.s6_addr;
-		net = c->net.v6.s6_addr;
-		n = 16;
-		/* link-local is never routed */
-		if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
-			return -1;
-	}
-	memset(&c->net, 0, sizeof(c->net));
-	c->net.family = i->ifa_addr->sa_family;
-	for (k = 0; k < n; k++)
-		net[k] = a[k] & m[k];
-	c->len = setup_mask_len(m, n);
-	return c->len ? 0 : -1;
-}
-
-/**
- * setup_subnet() - the bridge's first network of a family; for IPv6 the
- * first outside fe80::/10
- * @bridge:	interface
- * @family:	AF_INET or AF_INET6
- * @c:		result
- *
- * Return: 0, or -1 if there is none
- */
-int setup_subnet(const char *bridge, int family, struct valid_cidr *c)
-{
-	struct ifaddrs *ifa, *i;
-	int rc = -1;
-
-	if (getifaddrs(&ifa))
-		return -1;
-	for (i = ifa; i && rc; i = i->ifa_next) {
-		if (i->ifa_addr && i->ifa_netmask &&
-		    i->ifa_addr->sa_family == family &&
-		    !strcmp(i->ifa_name, bridge))
-			rc = setup_ifa_net(i, c);
-	}
-	freeifaddrs(ifa);
-	return rc;
-}
 
 static void setup_item(struct sysctl_item *it, const char *fam,
 		       const char *ifn, const char *key, const char *val)
@@ -151,52 +74,15 @@ size_t setup_wanted(const struct state_cfg *c, struct sysctl_item *it)
 	return n;
 }
 
-/* Whether @ifn is a loopback device (lo, whatever it is called) */
-static bool setup_loopback(const char *ifn)
-{
-	struct ifreq ifr;
-	bool lo;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return false;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifn);
-	lo = !ioctl(fd, SIOCGIFFLAGS, &ifr) && (ifr.ifr_flags & IFF_LOOPBACK);
-	close(fd);
-	return lo;
-}
-
 /**
- * setup_check_ifaces() - both interfaces exist under exactly their names,
- * and neither is a loopback device (masquerade out of lo, or forwarding
- * on it, is never what anyone wants)
- * @cfg:	what up is asked for
+ * setup_preflight() - refuse, before changing anything, what up must not do
+ * @c:		what up is asked for
  * @err:	one-line message on failure
  * @errlen:	size of @err
  *
  * Return: 0, or -1 with @err set
  */
-int setup_check_ifaces(const struct state_cfg *cfg, char *err, size_t errlen)
-{
-	const char *ifn[2] = { cfg->bridge, cfg->uplink };
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		if (valid_ifname_exists(ifn[i], err, errlen))
-			return -1;
-		if (setup_loopback(ifn[i]))
-			return snprintf(err, errlen, "%s %s is a loopback "
-					"device", i ? "--uplink" : "--bridge",
-					ifn[i]),
-			       -1;
-	}
-	return 0;
-}
-
-/* Refuse, before changing anything, what up must not do */
-static int setup_preflight(const struct state_cfg *c, char *err,
-			   size_t errlen)
+int setup_preflight(const struct state_cfg *c, char *err, size_t errlen)
 {
 	struct sysctl_item it;
 	char val[SYSCTL_VALLEN];
@@ -572,7 +458,7 @@ static int setup_up_locked(const struct state_cfg *cfg,
 	char path[4096], ignored[256];
 	size_t nwant;
 
-	if (setup_check_ifaces(cfg, err, errlen))
+	if (setup_iface_check(cfg, err, errlen))
 		return SETUP_REFUSED;
 	if (setup_preflight(cfg, err, errlen))
 		return SETUP_FAILED;
@@ -701,123 +587,3 @@ int setup_down(const char *bridge, const char *uplink,
 	return rc;
 }
 
-/* check's sysctl lines: only those up would change */
-static void setup_plan_sysctls(const struct state_cfg *cfg,
-			       const struct state *old,
-			       const struct peers *p, FILE *out)
-{
-	struct sysctl_item want[SYSCTL_MAX_ITEMS];
-	size_t n = setup_wanted(cfg, want), i;
-	char now[SYSCTL_VALLEN];
-
-	for (i = 0; i < n; i++) {
-		if (sysctl_read(&want[i], now, sizeof(now)))
-			snprintf(now, sizeof(now), "absent");
-		if (strcmp(now, want[i].val))
-			fprintf(out, "sysctl net.%s.conf.%s.%s: %s -> %s\n",
-				want[i].fam, want[i].ifname, want[i].key, now,
-				want[i].val);
-	}
-	for (i = 0; i < old->nitems; i++) {
-		const struct sysctl_item *it = &old->item[i];
-
-		if (sysctl_find(want, n, it) || sysctl_find(p->it, p->n, it) ||
-		    sysctl_read(it, now, sizeof(now)) || !strcmp(now, it->val))
-			continue;
-		fprintf(out, "sysctl net.%s.conf.%s.%s: %s -> %s (put back: "
-			"an earlier up set it)\n",
-			it->fam, it->ifname, it->key, now, it->val);
-	}
-}
-
-/* check's rules: the nft transaction, or what iptables gets */
-static int setup_plan_rules(const struct state_cfg *c, FILE *out, char *err,
-			    size_t errlen)
-{
-	static char text[SETUP_RULES_MAX];
-	struct rules_names nm;
-	struct ipt_texts t;
-
-	if (c->backend == STATE_NFT) {
-		if (setup_nft_text(c, text, sizeof(text)))
-			return snprintf(err, errlen, "rules too long"), -1;
-		fprintf(out, "# nft -f -\n%s", text);
-		/* libnftables checks it as it would apply it */
-		return nft_apply(text, true, err, errlen);
-	}
-	if (setup_ipt_texts(c, &t))
-		return snprintf(err, errlen, "rules too long"), -1;
-	rules_names(c->bridge, &nm);
-	fprintf(out, "# iptables-restore --noflush\n%s%s", t.filter, t.nat);
-	fprintf(out, "# iptables, where missing: -I FORWARD -j %s%s%s, "
-		"-t nat -I POSTROUTING -j %s\n",
-		nm.fwd, c->input ? ", -I INPUT -j " : "", c->input ? nm.in : "",
-		nm.post);
-	if (t.filter6)
-		fprintf(out, "# ip6tables-restore --noflush\n%s%s", t.filter6,
-			t.nat6 ? t.nat6 : "");
-	return 0;
-}
-
-/* check's transparent routing: as ip(8) would add it, where missing */
-static int setup_plan_tp(const struct state_cfg *c, FILE *out, char *err,
-			 size_t errlen)
-{
-	static const int fams[2] = { AF_INET, AF_INET6 };
-	struct tproute_seen seen;
-	char text[256];
-	int i;
-
-	if (peers_tp_check(c, err, errlen))
-		return -1;
-	for (i = 0; i < 2; i++) {
-		if (!peers_tp_fam(c, fams[i]))
-			continue;
-		if (tproute_look(fams[i], &c->tp, &seen, err, errlen) ||
-		    tproute_format(fams[i], &c->tp, text, sizeof(text)))
-			return -1;
-		fprintf(out, "# transparent routing%s\n%s",
-			seen.rule && seen.route ? " (in place)" : "", text);
-	}
-	return 0;
-}
-
-/**
- * setup_plan() - what up would do, changing nothing (check)
- * @cfg:	what up would be asked for
- * @io:		where to print the plan, and the state directory
- * @err:	one-line message on failure
- * @errlen:	size of @err
- *
- * Return: SETUP_OK, SETUP_FAILED (up would fail: @err says why) or
- * SETUP_REFUSED
- */
-int setup_plan(const struct state_cfg *cfg, const struct setup_io *io,
-	       char *err, size_t errlen)
-{
-	static struct state old;
-	static struct peers p;
-	char path[4096];
-
-	if (setup_check_ifaces(cfg, err, errlen))
-		return SETUP_REFUSED;
-	if (state_path(io->dir, cfg->bridge, path, sizeof(path)))
-		return snprintf(err, errlen, "cannot name the state file"),
-		       SETUP_FAILED;
-	if (setup_preflight(cfg, err, errlen) ||
-	    state_load(path, cfg->bridge, &old, err, errlen) < 0 ||
-	    peers_load(io->dir, cfg->bridge, &p, err, errlen))
-		return SETUP_FAILED;
-	setup_plan_sysctls(cfg, &old, &p, io->out);
-	if (setup_plan_rules(cfg, io->out, err, errlen) ||
-	    setup_plan_tp(cfg, io->out, err, errlen) ||
-	    verdict_check(cfg, "check", err, errlen))
-		return SETUP_FAILED;
-	fprintf(io->out, "# every accept takes effect: no other table drops "
-		"first\n");
-	if (old.cfg.bridge[0] && old.cfg.backend != cfg->backend)
-		fprintf(io->out, "# and the %s rules of the earlier up "
-			"removed\n",
-			state_backend_name(old.cfg.backend));
-	return SETUP_OK;
-}

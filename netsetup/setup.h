@@ -7,6 +7,9 @@
 #include "ipt.h"
 #include "state.h"
 
+/* The rules' text, nft's transaction or iptables' input */
+#define SETUP_RULES_MAX 16384
+
 /* Outcomes, as strait-netsetup's exit codes */
 #define SETUP_OK 0
 #define SETUP_FAILED 1 /* nothing of ours left half-applied */
@@ -23,9 +26,8 @@ struct setup_io {
 	const char *dir;
 };
 
-int setup_subnet(const char *bridge, int family, struct valid_cidr *c);
-int setup_check_ifaces(const struct state_cfg *cfg, char *err,
-		       size_t errlen);
+int setup_iface_subnet(const char *bridge, int family, struct valid_cidr *c);
+int setup_iface_check(const struct state_cfg *cfg, char *err, size_t errlen);
 int setup_up(const struct state_cfg *cfg, const struct setup_io *io,
 	     char *err, size_t errlen);
 int setup_down(const char *bridge, const char *uplink,
@@ -33,6 +35,7 @@ int setup_down(const char *bridge, const char *uplink,
 int setup_nft_text(const struct state_cfg *c, char *buf, size_t len);
 int setup_ipt_texts(const struct state_cfg *c, struct ipt_texts *t);
 size_t setup_wanted(const struct state_cfg *c, struct sysctl_item *it);
+int setup_preflight(const struct state_cfg *c, char *err, size_t errlen);
 int setup_plan(const struct state_cfg *cfg, const struct setup_io *io,
 	       char *err, size_t errlen);
 

@@ -9,7 +9,8 @@
  * stops at "--" or at the first non-flag argument. We follow it, except that
  * a stray positional argument is an error rather than silently ignored.
  *
- * cfg_parse() is pure: it never prints, exits or touches globals.
+ * cfg_parse() is pure: it never prints, exits or touches globals. The
+ * environment's settings are cfg_env.c's, the -h text cfg_usage.c's.
  */
 #include "cfg.h"
 
@@ -17,74 +18,6 @@
 #include <stdio.h>
 #include <string.h>
 
-const char cfg_usage[] =
-	"Usage: strait-proxy -proto tcp|udp [-host-ip IP] -host-port PORT\n"
-	"                    -container-ip IP -container-port PORT\n"
-	"                    [-use-listen-fd] [-user NAME] [-no-splice]\n"
-	"                    [-log auto|stderr|syslog]\n"
-	"                    [-log-level error|warn|info|debug]\n"
-	"                    [-udp-timeout DURATION] [-udp-max-flows N]\n"
-	"                    [-half-close-timeout DURATION]\n"
-	"                    [-connect-timeout DURATION]\n"
-	"                    [-proxy-protocol v1|v2] [-transparent]\n"
-	"       strait-proxy -stats [-json]\n"
-	"       strait-proxy -version | -help\n"
-	"\n"
-	"A drop-in for docker-proxy: dockerd --userland-proxy-path=PATH.\n"
-	"Flags take one or two dashes, '-flag value' or '-flag=value'.\n"
-	"\n"
-	"  -proto P            tcp (default) or udp\n"
-	"  -host-ip IP         address to listen on (default 0.0.0.0); fd 4\n"
-	"                      must be bound there if given\n"
-	"  -host-port N        port to listen on (1-65535), or a range\n"
-	"                      FIRST-LAST served by this one process\n"
-	"  -container-ip IP    address to forward to\n"
-	"  -container-port N   port to forward to (1-65535), or a range as\n"
-	"                      long as -host-port's\n"
-	"  -use-listen-fd      serve the bound socket on fd 4 (Docker 28+),\n"
-	"                      which must be bound to -host-port; for a\n"
-	"                      range, one socket per port from fd 4 on\n"
-	"  -user NAME          switch to this user once listening\n"
-	"  -no-splice          copy in user space instead of splice(2)\n"
-	"  -log D              where log lines go: auto (default: syslog if\n"
-	"                      stderr is /dev/null or closed, as under\n"
-	"                      dockerd, else stderr), stderr or syslog;\n"
-	"                      env " CFG_ENV_LOG "\n"
-	"  -log-level L        error, warn, info (default) or debug;\n"
-	"                      env " CFG_ENV_LOG_LEVEL "\n"
-	"  -udp-timeout D      idle time before a UDP flow ends: 90s (default),\n"
-	"                      500ms, 2m, 1h; env " CFG_ENV_UDP_TIMEOUT "\n"
-	"  -udp-max-flows N    UDP clients tracked at once (default 4096);\n"
-	"                      env " CFG_ENV_UDP_MAX_FLOWS "\n"
-	"  -half-close-timeout D  once one side of a TCP connection has\n"
-	"                      closed, reset it after D with no bytes moving\n"
-	"                      (default 0: never); env " CFG_ENV_HALF_CLOSE "\n"
-	"  -connect-timeout D  a connection the container has not accepted\n"
-	"                      after D is reset (TCP; default 10s, 0: never);\n"
-	"                      env " CFG_ENV_CONNECT_TIMEOUT "\n"
-	"  -proxy-protocol V   tell the container who the client is: send a\n"
-	"                      PROXY protocol v1 or v2 header first (TCP;\n"
-	"                      the server must expect it); env\n"
-	"                      " CFG_ENV_PROXY_PROTOCOL "=V or V:PORTS, e.g.\n"
-	"                      v2:443,8000-8010 (host ports)\n"
-	"  -transparent        the container sees each client's own address\n"
-	"                      and port (needs CAP_NET_RAW and the host\n"
-	"                      routing of strait-proxy(1)); env\n"
-	"                      " CFG_ENV_TRANSPARENT "=1, or =PORTS (host ports)\n"
-	"  -stats              print the counters of every strait-proxy\n"
-	"                      running on this host (as root), and exit\n"
-	"  -json               -stats prints one JSON object\n"
-	"  -version, -v        print the version and exit\n"
-	"  -help, -h           print this help and exit\n"
-	"\n"
-	"Flags beat the environment. A variable that does not apply to -proto\n"
-	"is not read: a UDP setting on a TCP proxy, or a TCP one on UDP.\n"
-	"\n"
-	"Readiness: \"0\\n\" on fd 3 once listening, or \"1\\n<error>\";\n"
-	"READY=1 to $NOTIFY_SOCKET when systemd started us. Socket\n"
-	"activation: with LISTEN_PID/LISTEN_FDS, the sockets from fd 3 on\n"
-	"are served, and the ports (and -proto) come from them.\n"
-	"SIGUSR1 logs the counters.\n";
 
 enum cfg_opt {
 	OPT_PROTO,
@@ -155,77 +88,17 @@ const char *cfg_proto_name(enum cfg_proto proto)
 }
 
 /**
- * cfg_parse_duration() - "90", "90s", "500ms", "2m", "1h": 1 ms to 7 days
- * @s:		text; a bare number is seconds
- * @ms:		result in milliseconds
+ * cfg_set_flows() - a count of UDP flows, 1 to 1000000
+ * @what:	the flag or variable, for the message
+ * @v:		its value
+ * @n:		result
+ * @err:	one-line message on failure
+ * @errlen:	size of @err
  *
- * Return: 0 on success, -1 otherwise
+ * Return: 0, or -1 with @err set
  */
-int cfg_parse_duration(const char *s, uint64_t *ms)
-{
-	static const struct {
-		const char *unit;
-		uint64_t ms;
-	} units[] = { { "", 1000 }, { "ms", 1 }, { "s", 1000 },
-		      { "m", 60000 }, { "h", 3600000 } };
-	uint64_t v = 0;
-	size_t i, n;
-
-	for (n = 0; s[n] >= '0' && s[n] <= '9'; n++) {
-		if (n >= 9)
-			return -1;
-		v = v * 10 + (uint64_t)(s[n] - '0');
-	}
-	if (n == 0)
-		return -1;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(s + n, units[i].unit))
-			continue;
-		v *= units[i].ms;
-		if (v < 1 || v > 7ULL * 24 * 3600000)
-			return -1;
-		*ms = v;
-		return 0;
-	}
-	return -1;
-}
-
-/**
- * cfg_format_duration() - a duration as it is written: "90s", "2m",
- * "500ms", "1h" (the largest unit that divides it)
- * @buf:	output, always NUL-terminated when @len > 0
- * @len:	size of @buf; 24 is always enough
- * @ms:		milliseconds
- *
- * cfg_parse_duration() reads back what this writes.
- *
- * Return: bytes in @buf, without the NUL
- */
-size_t cfg_format_duration(char *buf, size_t len, uint64_t ms)
-{
-	static const struct {
-		const char *unit;
-		uint64_t ms;
-	} units[] = { { "h", 3600000 }, { "m", 60000 }, { "s", 1000 } };
-	const char *unit = "ms";
-	size_t i;
-	int n;
-
-	for (i = 0; ms && i < sizeof(units) / sizeof(units[0]); i++) {
-		if (ms % units[i].ms == 0) {
-			unit = units[i].unit;
-			ms /= units[i].ms;
-			break;
-		}
-	}
-	n = snprintf(buf, len, "%llu%s", (unsigned long long)ms, unit);
-	if (n < 0 || !len)
-		return 0;
-	return (size_t)n < len ? (size_t)n : len - 1;
-}
-
-static int cfg_set_flows(const char *what, const char *v, uint32_t *n,
-			 char *err, size_t errlen)
+int cfg_set_flows(const char *what, const char *v, uint32_t *n, char *err,
+		  size_t errlen)
 {
 	unsigned long x = 0;
 	size_t i;
@@ -240,36 +113,15 @@ static int cfg_set_flows(const char *what, const char *v, uint32_t *n,
 	return 0;
 }
 
-static int cfg_set_timeout(const char *what, const char *v, uint64_t *ms,
-			   char *err, size_t errlen)
-{
-	if (cfg_parse_duration(v, ms))
-		return snprintf(err, errlen,
-				"invalid %s \"%s\" (want e.g. 90s, 500ms, 2m)",
-				what, v),
-		       -1;
-	return 0;
-}
-
-/* A duration, or "0" for never */
-static int cfg_set_timeout_or_0(const char *what, const char *v,
-				uint64_t *ms, char *err, size_t errlen)
-{
-	if (!strcmp(v, "0")) {
-		*ms = 0;
-		return 0;
-	}
-	if (cfg_parse_duration(v, ms))
-		return snprintf(err, errlen,
-				"invalid %s \"%s\" (want e.g. 10m, 90s, or 0 "
-				"for never)",
-				what, v),
-		       -1;
-	return 0;
-}
-
-/* "off", "v1" or "v2": 0, 1, 2 */
-static int cfg_pp_word(const char *v, size_t n, int *version)
+/**
+ * cfg_pp_word() - a PROXY protocol version by name
+ * @v:		"off", "v1" or "v2", not necessarily NUL-terminated
+ * @n:		bytes at @v
+ * @version:	result: 0, 1 or 2
+ *
+ * Return: 0, or -1 if @v names none
+ */
+int cfg_pp_word(const char *v, size_t n, int *version)
 {
 	static const char *const words[] = { "off", "v1", "v2" };
 	int i;
@@ -283,41 +135,6 @@ static int cfg_pp_word(const char *v, size_t n, int *version)
 	return -1;
 }
 
-/* "PORT" or "FIRST-LAST", @n bytes at @v, into @r */
-static int cfg_pp_range(const char *v, size_t n, uint16_t r[2])
-{
-	char one[16];
-	char *dash;
-
-	if (n == 0 || n >= sizeof(one))
-		return -1;
-	memcpy(one, v, n);
-	one[n] = '\0';
-	dash = strchr(one, '-');
-	if (dash)
-		*dash = '\0';
-	if (addr_parse_port(one, &r[0]) ||
-	    addr_parse_port(dash ? dash + 1 : one, &r[1]) || r[1] < r[0])
-		return -1;
-	return 0;
-}
-
-/* "PORT,FIRST-LAST,...": a comma list of host ports and ranges, at most
- * CFG_PP_MAX_PORTS. Return: entries, or -1 */
-static int cfg_port_list(const char *p, uint16_t ports[][2])
-{
-	size_t n = 0, len;
-
-	for (;; p++) {
-		len = strcspn(p, ",");
-		if (n == CFG_PP_MAX_PORTS || cfg_pp_range(p, len, ports[n++]))
-			return -1;
-		p += len;
-		if (!*p)
-			return (int)n;
-	}
-}
-
 /* Is @port in the first @n entries of @ports? None: every port is */
 static bool cfg_port_listed(const uint16_t ports[][2], size_t n,
 			    uint16_t port)
@@ -328,154 +145,6 @@ static bool cfg_port_listed(const uint16_t ports[][2], size_t n,
 		if (port >= ports[i][0] && port <= ports[i][1])
 			return true;
 	return n == 0;
-}
-
-/* STRAIT_PROXY_PROTOCOL: "V", or "V:PORTS" with PORTS a comma list of
- * ports and ranges */
-static int cfg_set_pp_env(const char *v, struct cfg *cfg, char *err,
-			  size_t errlen)
-{
-	const char *colon = strchr(v, ':');
-	int n = 0;
-
-	if (cfg_pp_word(v, colon ? (size_t)(colon - v) : strlen(v),
-			&cfg->pp_version))
-		goto bad;
-	if (colon && (n = cfg_port_list(colon + 1, cfg->pp_ports)) < 0)
-		goto bad;
-	cfg->pp_nports = (size_t)n;
-	return 0;
-bad:
-	cfg->pp_version = 0;
-	cfg->pp_nports = 0;
-	return snprintf(err, errlen,
-			"invalid " CFG_ENV_PROXY_PROTOCOL " \"%.64s\" (want "
-			"v1 or v2, optionally :PORTS, e.g. v2:443,8000-8010; "
-			"at most %d)",
-			v, CFG_PP_MAX_PORTS),
-	       -1;
-}
-
-/* STRAIT_TRANSPARENT: "1" (every port), "0", or PORTS */
-static int cfg_set_tp_env(const char *v, struct cfg *cfg, char *err,
-			  size_t errlen)
-{
-	int n;
-
-	cfg->tp_nports = 0;
-	if (!strcmp(v, "0") || !strcmp(v, "1")) {
-		cfg->tp = v[0] == '1';
-		return 0;
-	}
-	n = cfg_port_list(v, cfg->tp_ports);
-	if (n < 0)
-		return snprintf(err, errlen,
-				"invalid " CFG_ENV_TRANSPARENT " \"%.64s\" "
-				"(want 1, 0, or host PORTS, e.g. 443,8000-8010;"
-				" at most %d)",
-				v, CFG_PP_MAX_PORTS),
-		       -1;
-	cfg->tp = true;
-	cfg->tp_nports = (size_t)n;
-	return 0;
-}
-
-/* A variable is read if set, non-empty, and no flag gave the setting */
-static bool cfg_env_use(const char *v, bool flag_set)
-{
-	return v && *v && !flag_set;
-}
-
-static int cfg_env_udp(struct cfg *cfg, const struct cfg_environ *env,
-		       char *err, size_t errlen)
-{
-	if (cfg_env_use(env->udp_timeout, cfg->udp_timeout_set) &&
-	    cfg_set_timeout(CFG_ENV_UDP_TIMEOUT, env->udp_timeout,
-			    &cfg->udp_timeout_ms, err, errlen))
-		return -1;
-	if (cfg_env_use(env->udp_max_flows, cfg->udp_max_flows_set) &&
-	    cfg_set_flows(CFG_ENV_UDP_MAX_FLOWS, env->udp_max_flows,
-			  &cfg->udp_max_flows, err, errlen))
-		return -1;
-	return 0;
-}
-
-static int cfg_env_tcp(struct cfg *cfg, const struct cfg_environ *env,
-		       char *err, size_t errlen)
-{
-	if (cfg_env_use(env->half_close, cfg->half_close_set) &&
-	    cfg_set_timeout_or_0(CFG_ENV_HALF_CLOSE, env->half_close,
-				 &cfg->half_close_ms, err, errlen))
-		return -1;
-	if (cfg_env_use(env->connect_timeout, cfg->connect_timeout_set) &&
-	    cfg_set_timeout_or_0(CFG_ENV_CONNECT_TIMEOUT, env->connect_timeout,
-				 &cfg->connect_timeout_ms, err, errlen))
-		return -1;
-	if (cfg_env_use(env->proxy_protocol, cfg->pp_set) &&
-	    cfg_set_pp_env(env->proxy_protocol, cfg, err, errlen))
-		return -1;
-	return 0;
-}
-
-/**
- * cfg_env() - settings from the environment, where no flag gave them
- * @cfg:	configuration parsed from argv
- * @env:	the variables' values
- * @err:	one-line message on failure
- * @errlen:	size of @err
- *
- * dockerd passes no extra flags to the proxy, but it does pass its own
- * environment, to every proxy it starts: this is how a user sets these
- * under dockerd. Each proxy reads only the variables of its protocol: a
- * typo in a UDP setting must not stop every TCP port (nor the reverse).
- * A bad value of a variable that applies is an error.
- *
- * Return: 0, or -1 with @err set
- */
-int cfg_env(struct cfg *cfg, const struct cfg_environ *env, char *err,
-	    size_t errlen)
-{
-	if (cfg->proto != CFG_PROTO_SCTP &&
-	    cfg_env_use(env->transparent, cfg->tp_set) &&
-	    cfg_set_tp_env(env->transparent, cfg, err, errlen))
-		return -1;
-	if (cfg->proto == CFG_PROTO_UDP)
-		return cfg_env_udp(cfg, env, err, errlen);
-	if (cfg->proto == CFG_PROTO_TCP)
-		return cfg_env_tcp(cfg, env, err, errlen);
-	return 0;	/* sctp: refused, whatever the environment says */
-}
-
-/**
- * cfg_env_log() - where log lines go and how many, from the environment
- * @cfg:	configuration parsed from argv
- * @log:	$STRAIT_LOG, or NULL
- * @level:	$STRAIT_LOG_LEVEL, or NULL
- * @err:	one-line message on failure
- * @errlen:	size of @err
- *
- * Both apply to every protocol; a flag beats its variable.
- *
- * Return: 0, or -1 with @err set
- */
-int cfg_env_log(struct cfg *cfg, const char *log, const char *level,
-		char *err, size_t errlen)
-{
-	if (cfg_env_use(log, cfg->log_dest_set) &&
-	    log_parse_dest(log, &cfg->log_dest))
-		return snprintf(err, errlen,
-				"invalid " CFG_ENV_LOG " \"%.64s\" (want auto, "
-				"stderr or syslog)",
-				log),
-		       -1;
-	if (cfg_env_use(level, cfg->log_level_set) &&
-	    log_parse_level(level, &cfg->log_level))
-		return snprintf(err, errlen,
-				"invalid " CFG_ENV_LOG_LEVEL " \"%.64s\" (want "
-				"error, warn, info or debug)",
-				level),
-		       -1;
-	return 0;
 }
 
 /**
@@ -706,15 +375,15 @@ static int cfg_set(const struct cfg_flag *f, const char *v, struct cfg *cfg,
 		return 0;
 	case OPT_UDP_TIMEOUT:
 		cfg->udp_timeout_set = true;
-		return cfg_set_timeout("-udp-timeout", v, &cfg->udp_timeout_ms,
+		return cfg_duration_set("-udp-timeout", v, &cfg->udp_timeout_ms,
 				       err, errlen);
 	case OPT_HALF_CLOSE:
 		cfg->half_close_set = true;
-		return cfg_set_timeout_or_0("-half-close-timeout", v,
+		return cfg_duration_set_or_0("-half-close-timeout", v,
 					    &cfg->half_close_ms, err, errlen);
 	case OPT_CONNECT_TIMEOUT:
 		cfg->connect_timeout_set = true;
-		return cfg_set_timeout_or_0("-connect-timeout", v,
+		return cfg_duration_set_or_0("-connect-timeout", v,
 					    &cfg->connect_timeout_ms, err,
 					    errlen);
 	case OPT_PROXY_PROTOCOL:

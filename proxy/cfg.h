@@ -137,10 +137,21 @@ int cfg_listen(struct cfg *cfg, unsigned listen_fds, char *err,
 	       size_t errlen);
 int cfg_pp_version(const struct cfg *cfg, uint16_t host_port);
 bool cfg_transparent(const struct cfg *cfg, uint16_t host_port);
-int cfg_parse_duration(const char *s, uint64_t *ms);
-size_t cfg_format_duration(char *buf, size_t len, uint64_t ms);
 const char *cfg_proto_name(enum cfg_proto proto);
 int cfg_ipproto(enum cfg_proto proto);
 extern const char cfg_usage[];
+
+/* cfg_duration.c */
+int cfg_duration_parse(const char *s, uint64_t *ms);
+size_t cfg_duration_format(char *buf, size_t len, uint64_t ms);
+int cfg_duration_set(const char *what, const char *v, uint64_t *ms,
+		     char *err, size_t errlen);
+int cfg_duration_set_or_0(const char *what, const char *v, uint64_t *ms,
+			  char *err, size_t errlen);
+
+/* Value parsers shared by cfg.c (flags) and cfg_env.c (variables) */
+int cfg_set_flows(const char *what, const char *v, uint32_t *n, char *err,
+		  size_t errlen);
+int cfg_pp_word(const char *v, size_t n, int *version);
 
 #endif

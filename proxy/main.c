@@ -208,7 +208,7 @@ static const char *main_half_close_note(const struct cfg *cfg)
 
 	if (!cfg->half_close_ms)
 		return "";
-	cfg_format_duration(d, sizeof(d), cfg->half_close_ms);
+	cfg_duration_format(d, sizeof(d), cfg->half_close_ms);
 	snprintf(note, sizeof(note),
 		 " (half-closed connections idle for %s are reset)", d);
 	return note;
@@ -225,7 +225,7 @@ static void main_log_start(const struct cfg *cfg, int lfd,
 
 	(void)lfd;
 	(void)target;
-	cfg_format_duration(d, sizeof(d), cfg->udp_timeout_ms);
+	cfg_duration_format(d, sizeof(d), cfg->udp_timeout_ms);
 	if (cfg->proto == CFG_PROTO_UDP)
 		log_info("serving (flows idle for %s end, at most %u at "
 			 "once%s)%s%s",

@@ -225,7 +225,7 @@ static void tcp_server_how(const struct tcp_server *s, enum tcp_relay_end end,
 	if (end == TCP_RELAY_CLOSED) {
 		snprintf(how, len, "closed (FIN both ways)");
 	} else if (end == TCP_RELAY_IDLE) {
-		cfg_format_duration(idle, sizeof(idle),
+		cfg_duration_format(idle, sizeof(idle),
 				    s->opts.relay.half_close_ms);
 		snprintf(how, len, "timed out (half-closed and idle for %s), "
 			 "reset", idle);

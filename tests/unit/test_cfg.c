@@ -395,17 +395,17 @@ static void test_format_duration(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		assert_int_equal(cfg_format_duration(buf, sizeof(buf),
+		assert_int_equal(cfg_duration_format(buf, sizeof(buf),
 						     cases[i].ms),
 				 strlen(cases[i].out));
 		assert_string_equal(buf, cases[i].out);
-		assert_int_equal(cfg_parse_duration(buf, &back), 0);
+		assert_int_equal(cfg_duration_parse(buf, &back), 0);
 		assert_int_equal(back, cases[i].ms);
 	}
 	/* a short buffer is cut, never overrun */
-	assert_int_equal(cfg_format_duration(buf, 3, 90000), 2);
+	assert_int_equal(cfg_duration_format(buf, 3, 90000), 2);
 	assert_string_equal(buf, "90");
-	assert_int_equal(cfg_format_duration(buf, 0, 90000), 0);
+	assert_int_equal(cfg_duration_format(buf, 0, 90000), 0);
 }
 
 /* A range of ports, served by one process: Docker's -p 8000-8099:9000-9099 */
@@ -478,7 +478,7 @@ static void test_duration(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		ms = 7;
-		assert_int_equal(cfg_parse_duration(cases[i].in, &ms),
+		assert_int_equal(cfg_duration_parse(cases[i].in, &ms),
 				 cases[i].ok ? 0 : -1);
 		assert_int_equal(ms, cases[i].ok ? cases[i].ms : 7);
 	}
