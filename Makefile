@@ -181,7 +181,8 @@ UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 all: $(O)/strait-proxy $(O)/strait-netsetup
 
 # Fuzz harnesses: replayed over tests/fuzz/corpus by make test (gcc, with
-# the sanitizer build); `make fuzz` runs them under libFuzzer with clang.
+# the sanitizer build); `make fuzz` runs them under libFuzzer with clang,
+# the inputs it finds going to build/fuzz/new-NAME, not into the corpus.
 FUZZ_BINS := $(O)/fuzz_cfg $(O)/fuzz_addr
 fuzz-bins: $(FUZZ_BINS)
 
@@ -199,7 +200,8 @@ fuzz:
 		-Icommon -Iproxy -Inetsetup -o build/fuzz/$$h tests/fuzz/fuzz_$$h.c \
 		common/addr.c common/log.c netsetup/valid.c proxy/cfg.c proxy/cfg_env.c \
 		proxy/cfg_usage.c proxy/cfg_duration.c && \
-		build/fuzz/$$h -max_total_time=$(FUZZ_SECS) \
+		mkdir -p build/fuzz/new-$$h && \
+		build/fuzz/$$h -max_total_time=$(FUZZ_SECS) build/fuzz/new-$$h \
 		tests/fuzz/corpus/$$h || exit 1; done
 
 BENCH_TOOLS := $(O)/loadgen $(O)/echod $(O)/floor

@@ -43,6 +43,25 @@ int addr_parse_ip(const char *s, bool strict, struct addr_ip *ip)
 	return 0;
 }
 
+/* Exactly @n bytes at @s as a port: 1 to 5 digits, 1 to 65535 */
+static int addr_port_n(const char *s, size_t n, uint16_t *port)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (n == 0 || n > 5)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v < 1 || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
 /**
  * addr_parse_port() - parse a TCP/UDP port: decimal digits only, 1 to 65535
  * @s:		text
@@ -56,18 +75,52 @@ int addr_parse_ip(const char *s, bool strict, struct addr_ip *ip)
  */
 int addr_parse_port(const char *s, uint16_t *port)
 {
-	unsigned long v = 0;
-	size_t i;
+	return addr_port_n(s, strlen(s), port);
+}
 
-	for (i = 0; s[i]; i++) {
-		if (s[i] < '0' || s[i] > '9' || i >= 5)
-			return -1;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	if (i == 0 || v < 1 || v > 65535)
+/**
+ * addr_parse_range() - parse "PORT" or "FIRST-LAST", ports as
+ * addr_parse_port() reads them, FIRST <= LAST
+ * @s:		text, not necessarily NUL-terminated
+ * @n:		bytes at @s that make the range (a list's item: up to a comma)
+ * @first:	result: the port, or the range's first
+ * @last:	result: the port again, or the range's last
+ *
+ * The one range parser of both programs: -host-port and -container-port,
+ * the port lists of STRAIT_PROXY_PROTOCOL and STRAIT_TRANSPARENT, and
+ * strait-netsetup's ports (which also refuse leading zeros).
+ *
+ * Return: 0 on success, -1 otherwise
+ */
+int addr_parse_range(const char *s, size_t n, uint16_t *first,
+		     uint16_t *last)
+{
+	const char *dash = memchr(s, '-', n);
+	size_t k = dash ? (size_t)(dash - s) : n;
+
+	if (addr_port_n(s, k, first))
 		return -1;
-	*port = (uint16_t)v;
+	if (!dash) {
+		*last = *first;
+		return 0;
+	}
+	if (addr_port_n(dash + 1, n - k - 1, last) || *last < *first)
+		return -1;
 	return 0;
+}
+
+/**
+ * addr_proto_name() - "tcp", "udp" or "sctp"
+ * @ipproto:	IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP
+ *
+ * The one protocol name of both programs' messages, rules and counters.
+ *
+ * Return: static name
+ */
+const char *addr_proto_name(int ipproto)
+{
+	return ipproto == IPPROTO_UDP ? "udp"
+	       : ipproto == IPPROTO_SCTP ? "sctp" : "tcp";
 }
 
 /**

@@ -41,6 +41,9 @@ union addr_sock {
 
 int addr_parse_ip(const char *s, bool strict, struct addr_ip *ip);
 int addr_parse_port(const char *s, uint16_t *port);
+const char *addr_proto_name(int ipproto);
+int addr_parse_range(const char *s, size_t n, uint16_t *first,
+		     uint16_t *last);
 socklen_t addr_to_sock(const struct addr_ip *ip, uint16_t port,
 		       union addr_sock *out);
 int addr_format_ip(const struct addr_ip *ip, char *buf, size_t len);

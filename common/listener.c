@@ -55,18 +55,6 @@ int listener_errno_text(int err, char *buf, size_t len)
 	return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }
 
-/**
- * listener_proto_name() - "tcp", "udp" or "sctp"
- * @ipproto:	IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP
- *
- * Return: static name
- */
-const char *listener_proto_name(int ipproto)
-{
-	return ipproto == IPPROTO_UDP ? "udp"
-	       : ipproto == IPPROTO_SCTP ? "sctp" : "tcp";
-}
-
 static void listener_err(int ipproto, const struct addr_ip *ip,
 			 uint16_t port, const char *op, int e, char *err,
 			 size_t errlen)
@@ -79,7 +67,7 @@ static void listener_err(int ipproto, const struct addr_ip *ip,
 		snprintf(where, sizeof(where), "?");
 	listener_errno_text(e, what, sizeof(what));
 	snprintf(err, errlen, "listen %s%c %s: %s: %s",
-		 listener_proto_name(ipproto),
+		 addr_proto_name(ipproto),
 		 ip->family == AF_INET ? '4' : '6', where, op, what);
 }
 
@@ -199,7 +187,7 @@ fail:
 int listener_adopt(int fd, int ipproto, char *err, size_t errlen)
 {
 	int want = ipproto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
-	const char *p = listener_proto_name(ipproto);
+	const char *p = addr_proto_name(ipproto);
 	int type, proto, domain, acc = 0, fl;
 
 	if (fcntl(fd, F_GETFD) < 0)

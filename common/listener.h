@@ -18,6 +18,5 @@ int listener_bind(int ipproto, const struct addr_ip *ip, uint16_t port,
 int listener_adopt(int fd, int ipproto, char *err, size_t errlen);
 int listener_errno_text(int err, char *buf, size_t len);
 int listener_raise_nofile(void);
-const char *listener_proto_name(int ipproto);
 
 #endif

@@ -99,7 +99,7 @@ static bool args_exec_same_ip(const struct addr_ip *x, const struct addr_ip *y)
 int args_exec_prog(const struct args *a, char *err, size_t errlen)
 {
 	const struct valid_publish *p = &a->publish[0];
-	const char *proto = p->ipproto == IPPROTO_UDP ? "udp" : "tcp";
+	const char *proto = addr_proto_name(p->ipproto);
 	struct args_exec_proxy px;
 	struct addr_ip ip;
 	uint16_t first, last;

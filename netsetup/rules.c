@@ -60,11 +60,6 @@ static int rules_done(const struct rules_buf *b)
 	return b->over ? -1 : 0;
 }
 
-static const char *rules_proto(int ipproto)
-{
-	return ipproto == IPPROTO_UDP ? "udp" : "tcp";
-}
-
 /**
  * rules_names() - the table and chain names of a bridge's rules
  * @bridge:	validated bridge name (at most 15 characters)
@@ -126,7 +121,7 @@ int rules_nft_accept(const struct valid_publish *p, char *buf, size_t len)
 	n = snprintf(buf, len,
 		     "%s daddr %s %s dport %s ct state established,new accept",
 		     p->ip.family == AF_INET ? "ip" : "ip6", ip,
-		     rules_proto(p->ipproto), rules_ports(p, '-', port));
+		     addr_proto_name(p->ipproto), rules_ports(p, '-', port));
 	return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }
 
@@ -284,7 +279,7 @@ int rules_ipt_filter(const struct rules_in *in, int family, char *buf,
 	rules_add(&b, "-A %s -i %s -j DROP\n", nm.fwd, br);
 	for (i = 0; i < in->npublish && !in->no_input; i++) {
 		const struct valid_publish *p = &in->publish[i];
-		const char *pr = rules_proto(p->ipproto);
+		const char *pr = addr_proto_name(p->ipproto);
 
 		if (p->ip.family != family)
 			continue;

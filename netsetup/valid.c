@@ -185,21 +185,12 @@ int valid_format_cidr(const struct valid_cidr *c, char *buf, size_t len)
 int valid_ports(const char *s, uint16_t *first, uint16_t *last)
 {
 	const char *dash = strchr(s, '-');
-	char lo[6];
-	size_t n;
 
-	if (!dash) {
+	if (s[0] == '0' || (dash && dash[1] == '0') ||
+	    addr_parse_range(s, strlen(s), first, last))
+		return -1;
+	if (!dash)
 		*last = 0;
-		return (s[0] == '0' || addr_parse_port(s, first)) ? -1 : 0;
-	}
-	n = (size_t)(dash - s);
-	if (n == 0 || n >= sizeof(lo) || s[0] == '0' || dash[1] == '0')
-		return -1;
-	memcpy(lo, s, n);
-	lo[n] = '\0';
-	if (addr_parse_port(lo, first) || addr_parse_port(dash + 1, last) ||
-	    *last < *first)
-		return -1;
 	return 0;
 }
 
@@ -282,7 +273,7 @@ int valid_format_publish(const struct valid_publish *p, char *buf, size_t len)
 	if (p->port_last > p->port)
 		snprintf(last, sizeof(last), "-%u", (unsigned)p->port_last);
 	n = snprintf(buf, len, "%s:%s%s%s:%u%s",
-		     p->ipproto == IPPROTO_UDP ? "udp" : "tcp", v6 ? "[" : "",
+		     addr_proto_name(p->ipproto), v6 ? "[" : "",
 		     a, v6 ? "]" : "", (unsigned)p->port, last);
 	return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }

@@ -80,7 +80,7 @@ static void verdict_ipt_fix(const struct state_cfg *c,
 				    : "");
 		return;
 	}
-	pr = n->p->ipproto == IPPROTO_UDP ? "udp" : "tcp";
+	pr = addr_proto_name(n->p->ipproto);
 	addr_format_ip(&n->p->ip, ip, sizeof(ip));
 	if (n->p->port_last > n->p->port)
 		snprintf(ports, sizeof(ports), "%u:%u", (unsigned)n->p->port,

@@ -75,19 +75,6 @@ static const struct cfg_flag cfg_flags[] = {
 };
 
 /**
- * cfg_proto_name() - "tcp", "udp" or "sctp"
- * @proto:	protocol
- *
- * Return: static name
- */
-const char *cfg_proto_name(enum cfg_proto proto)
-{
-	static const char *const names[] = { "tcp", "udp", "sctp" };
-
-	return names[proto];
-}
-
-/**
  * cfg_set_flows() - a count of UDP flows, 1 to 1000000
  * @what:	the flag or variable, for the message
  * @v:		its value
@@ -271,34 +258,21 @@ static int cfg_set_ports(const char *flag, const char *v, uint16_t *first,
 			 uint32_t *count, char *err, size_t errlen)
 {
 	const char *dash = strchr(v, '-');
-	char lo[8];
 	uint16_t last;
-	size_t n;
 
-	if (!dash || dash == v) {	/* a port, or a sign: not a range */
-		if (addr_parse_port(v, first)) {
-			snprintf(err, errlen,
-				 "invalid port for -%s: \"%s\" (want 1-65535)",
-				 flag, v);
-			return -1;
-		}
-		*count = 1;
+	if (!addr_parse_range(v, strlen(v), first, &last)) {
+		*count = (uint32_t)(last - *first) + 1;
 		return 0;
 	}
-	n = (size_t)(dash - v);
-	if (n < sizeof(lo)) {
-		memcpy(lo, v, n);
-		lo[n] = '\0';
-		if (!addr_parse_port(lo, first) &&
-		    !addr_parse_port(dash + 1, &last) && last >= *first) {
-			*count = (uint32_t)(last - *first) + 1;
-			return 0;
-		}
-	}
-	snprintf(err, errlen,
-		 "invalid port range for -%s: \"%s\" (want FIRST-LAST, "
-		 "1-65535, FIRST <= LAST)",
-		 flag, v);
+	if (!dash || dash == v)	/* a port, or a sign: not a range */
+		snprintf(err, errlen,
+			 "invalid port for -%s: \"%s\" (want 1-65535)", flag,
+			 v);
+	else
+		snprintf(err, errlen,
+			 "invalid port range for -%s: \"%s\" (want FIRST-LAST, "
+			 "1-65535, FIRST <= LAST)",
+			 flag, v);
 	return -1;
 }
 

@@ -137,7 +137,6 @@ int cfg_listen(struct cfg *cfg, unsigned listen_fds, char *err,
 	       size_t errlen);
 int cfg_pp_version(const struct cfg *cfg, uint16_t host_port);
 bool cfg_transparent(const struct cfg *cfg, uint16_t host_port);
-const char *cfg_proto_name(enum cfg_proto proto);
 int cfg_ipproto(enum cfg_proto proto);
 extern const char cfg_usage[];
 

@@ -16,25 +16,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* "PORT" or "FIRST-LAST", @n bytes at @v, into @r */
-static int cfg_env_range(const char *v, size_t n, uint16_t r[2])
-{
-	char one[16];
-	char *dash;
-
-	if (n == 0 || n >= sizeof(one))
-		return -1;
-	memcpy(one, v, n);
-	one[n] = '\0';
-	dash = strchr(one, '-');
-	if (dash)
-		*dash = '\0';
-	if (addr_parse_port(one, &r[0]) ||
-	    addr_parse_port(dash ? dash + 1 : one, &r[1]) || r[1] < r[0])
-		return -1;
-	return 0;
-}
-
 /* "PORT,FIRST-LAST,...": a comma list of host ports and ranges, at most
  * CFG_PP_MAX_PORTS. Return: entries, or -1 */
 static int cfg_env_ports(const char *p, uint16_t ports[][2])
@@ -43,8 +24,10 @@ static int cfg_env_ports(const char *p, uint16_t ports[][2])
 
 	for (;; p++) {
 		len = strcspn(p, ",");
-		if (n == CFG_PP_MAX_PORTS || cfg_env_range(p, len, ports[n++]))
+		if (n == CFG_PP_MAX_PORTS ||
+		    addr_parse_range(p, len, &ports[n][0], &ports[n][1]))
 			return -1;
+		n++;
 		p += len;
 		if (!*p)
 			return (int)n;

@@ -258,7 +258,7 @@ static size_t stats_mapping(char *buf, size_t len,
 			    const struct stats_port *ports,
 			    const struct stats_port *p)
 {
-	const char *proto = h->ipproto == IPPROTO_UDP ? "udp" : "tcp";
+	const char *proto = addr_proto_name(h->ipproto);
 	const struct stats_port *last = &ports[h->nports - 1];
 
 	if (!p && h->nports == 1)
@@ -403,7 +403,7 @@ static void stats_print_json(FILE *out, const struct stats_head *h,
 	fprintf(out, "{\"pid\":%u,\"proto\":\"%s\",\"host\":\"%s\","
 		"\"container\":\"%s\",\"started_ms\":%llu,\"uptime_ms\":%llu,"
 		"\"total\":{",
-		h->pid, h->ipproto == IPPROTO_UDP ? "udp" : "tcp", h->host,
+		h->pid, addr_proto_name(h->ipproto), h->host,
 		h->container, (unsigned long long)h->started_ms,
 		(unsigned long long)up_ms);
 	stats_json_counters(out, h->ipproto, total, n);

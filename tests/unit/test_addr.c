@@ -90,6 +90,61 @@ static void test_parse_port(void **state)
 	}
 }
 
+/* The one range parser: whole strings, and an item of a list (@n short) */
+static void test_parse_range(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t n;	/* 0: strlen(in) */
+		int ok;
+		uint16_t first, last;
+	} cases[] = {
+		{ "80", 0, 1, 80, 80 },
+		{ "8000-8010", 0, 1, 8000, 8010 },
+		{ "1-65535", 0, 1, 1, 65535 },
+		{ "5-5", 0, 1, 5, 5 },
+		{ "08000-08001", 0, 1, 8000, 8001 },
+		{ "8010-8000", 0, 0, 0, 0 },	/* backwards */
+		{ "-80", 0, 0, 0, 0 },		/* a sign */
+		{ "80-", 0, 0, 0, 0 },
+		{ "-", 0, 0, 0, 0 },
+		{ "", 0, 0, 0, 0 },
+		{ "0-80", 0, 0, 0, 0 },
+		{ "80-65536", 0, 0, 0, 0 },
+		{ "1-2-3", 0, 0, 0, 0 },
+		{ "80 -90", 0, 0, 0, 0 },
+		{ "100000-100001", 0, 0, 0, 0 },
+		{ "443,8000-8010", 3, 1, 443, 443 },	/* a list's items */
+		{ "8000-8010,443", 9, 1, 8000, 8010 },
+		{ "8000-8010,443", 6, 0, 0, 0 },	/* "8000-8" < 8000 */
+		{ "8000-8010,443", 5, 0, 0, 0 },	/* "8000-" */
+		{ "80,90", 0, 0, 0, 0 },		/* a comma is no digit */
+	};
+	uint16_t first, last;
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		first = last = 7;
+		n = cases[i].n ? cases[i].n : strlen(cases[i].in);
+		assert_int_equal(addr_parse_range(cases[i].in, n, &first,
+						  &last),
+				 cases[i].ok ? 0 : -1);
+		if (cases[i].ok) {
+			assert_int_equal(first, cases[i].first);
+			assert_int_equal(last, cases[i].last);
+		}
+	}
+}
+
+static void test_proto_name(void **state)
+{
+	(void)state;
+	assert_string_equal(addr_proto_name(IPPROTO_TCP), "tcp");
+	assert_string_equal(addr_proto_name(IPPROTO_UDP), "udp");
+	assert_string_equal(addr_proto_name(IPPROTO_SCTP), "sctp");
+}
+
 static void test_format_sock(void **state)
 {
 	static const struct {
@@ -136,6 +191,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_ip),
 		cmocka_unit_test(test_parse_port),
+		cmocka_unit_test(test_parse_range),
+		cmocka_unit_test(test_proto_name),
 		cmocka_unit_test(test_format_sock),
 	};
 
