@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 enum cfg_opt {
 	OPT_PROTO,
 	OPT_HOST_IP,
