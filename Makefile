@@ -159,8 +159,8 @@ PROXY_MAIN := proxy/main.c
 NS_SRC     := netsetup/args.c netsetup/args_exec.c netsetup/args_usage.c \
 	netsetup/valid.c netsetup/rules.c netsetup/sysctl.c netsetup/nft.c \
 	netsetup/ipt.c netsetup/netexec.c netsetup/state.c netsetup/setup.c \
-	netsetup/setup_iface.c netsetup/setup_plan.c \
-	netsetup/verdict.c netsetup/hostfw.c netsetup/status.c netsetup/watch.c \
+	netsetup/setup_iface.c netsetup/setup_plan.c netsetup/verdict.c \
+	netsetup/hostfw.c netsetup/status.c netsetup/watch.c \
 	netsetup/tproute.c netsetup/peers.c
 NS_MAIN    := netsetup/main.c
 
@@ -198,8 +198,8 @@ fuzz:
 	for h in cfg addr; do \
 		clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
 		-Icommon -Iproxy -Inetsetup -o build/fuzz/$$h tests/fuzz/fuzz_$$h.c \
-		common/addr.c common/log.c netsetup/valid.c proxy/cfg.c proxy/cfg_env.c \
-		proxy/cfg_usage.c proxy/cfg_duration.c && \
+		common/addr.c common/log.c netsetup/valid.c proxy/cfg.c \
+		proxy/cfg_env.c proxy/cfg_usage.c proxy/cfg_duration.c && \
 		mkdir -p build/fuzz/new-$$h && \
 		build/fuzz/$$h -max_total_time=$(FUZZ_SECS) build/fuzz/new-$$h \
 		tests/fuzz/corpus/$$h || exit 1; done

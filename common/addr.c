@@ -82,7 +82,7 @@ int addr_parse_port(const char *s, uint16_t *port)
  * addr_parse_range() - parse "PORT" or "FIRST-LAST", ports as
  * addr_parse_port() reads them, FIRST <= LAST
  * @s:		text, not necessarily NUL-terminated
- * @n:		bytes at @s that make the range (a list's item: up to a comma)
+ * @n:		bytes at @s that make it (a list's item: up to a comma)
  * @first:	result: the port, or the range's first
  * @last:	result: the port again, or the range's last
  *

@@ -60,7 +60,8 @@ static void args_exec_flags(char *const *prog, struct args_exec_proxy *px)
 		if (args_exec_bool(name, len)) {
 			if (len == strlen("use-listen-fd") &&
 			    !strncmp(name, "use-listen-fd", len))
-				px->listen_fd = !eq || args_exec_go_true(eq + 1);
+				px->listen_fd =
+					!eq || args_exec_go_true(eq + 1);
 			continue;
 		}
 		v = eq ? eq + 1 : prog[++i];

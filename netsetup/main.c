@@ -100,7 +100,8 @@ static void main_cfg(const struct args *a, struct state_cfg *c)
 	if (setup_iface_check(c, err, sizeof(err)))
 		main_die(2, err);
 	c->subnet = a->subnet;
-	if (!a->have_subnet && setup_iface_subnet(c->bridge, AF_INET, &c->subnet)) {
+	if (!a->have_subnet &&
+	    setup_iface_subnet(c->bridge, AF_INET, &c->subnet)) {
 		snprintf(err, sizeof(err), "bridge %s has no IPv4 address: "
 			 "give --subnet", c->bridge);
 		main_die(2, err);

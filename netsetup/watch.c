@@ -218,7 +218,8 @@ static int watch_cfg(const struct watch *w, const struct watch_br *b,
 	c->have_subnet6 = a->ipv6 && !a->ipv6_routed;
 	watch_publishes(w, b->name, c);
 	if (setup_iface_subnet(b->name, AF_INET, &c->subnet) ||
-	    (c->have_subnet6 && setup_iface_subnet(b->name, AF_INET6, &c->subnet6)))
+	    (c->have_subnet6 &&
+	     setup_iface_subnet(b->name, AF_INET6, &c->subnet6)))
 		return 1;
 	if (a->backend == ARGS_AUTO)
 		c->backend = verdict_backend_auto(why, sizeof(why));

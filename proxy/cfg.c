@@ -349,16 +349,16 @@ static int cfg_set(const struct cfg_flag *f, const char *v, struct cfg *cfg,
 	case OPT_UDP_TIMEOUT:
 		cfg->udp_timeout_set = true;
 		return cfg_duration_set("-udp-timeout", v, &cfg->udp_timeout_ms,
-				       err, errlen);
+					err, errlen);
 	case OPT_HALF_CLOSE:
 		cfg->half_close_set = true;
 		return cfg_duration_set_or_0("-half-close-timeout", v,
-					    &cfg->half_close_ms, err, errlen);
+					     &cfg->half_close_ms, err, errlen);
 	case OPT_CONNECT_TIMEOUT:
 		cfg->connect_timeout_set = true;
 		return cfg_duration_set_or_0("-connect-timeout", v,
-					    &cfg->connect_timeout_ms, err,
-					    errlen);
+					     &cfg->connect_timeout_ms, err,
+					     errlen);
 	case OPT_PROXY_PROTOCOL:
 		cfg->pp_set = true;
 		if (cfg_pp_word(v, strlen(v), &cfg->pp_version))

@@ -37,7 +37,7 @@ static int cfg_env_ports(const char *p, uint16_t ports[][2])
 /* STRAIT_PROXY_PROTOCOL: "V", or "V:PORTS" with PORTS a comma list of
  * ports and ranges */
 static int cfg_env_pp(const char *v, struct cfg *cfg, char *err,
-			  size_t errlen)
+		      size_t errlen)
 {
 	const char *colon = strchr(v, ':');
 	int n = 0;
@@ -62,7 +62,7 @@ bad:
 
 /* STRAIT_TRANSPARENT: "1" (every port), "0", or PORTS */
 static int cfg_env_tp(const char *v, struct cfg *cfg, char *err,
-			  size_t errlen)
+		      size_t errlen)
 {
 	int n;
 
@@ -95,7 +95,7 @@ static int cfg_env_udp(struct cfg *cfg, const struct cfg_environ *env,
 {
 	if (cfg_env_use(env->udp_timeout, cfg->udp_timeout_set) &&
 	    cfg_duration_set(CFG_ENV_UDP_TIMEOUT, env->udp_timeout,
-			    &cfg->udp_timeout_ms, err, errlen))
+			     &cfg->udp_timeout_ms, err, errlen))
 		return -1;
 	if (cfg_env_use(env->udp_max_flows, cfg->udp_max_flows_set) &&
 	    cfg_set_flows(CFG_ENV_UDP_MAX_FLOWS, env->udp_max_flows,
@@ -109,11 +109,11 @@ static int cfg_env_tcp(struct cfg *cfg, const struct cfg_environ *env,
 {
 	if (cfg_env_use(env->half_close, cfg->half_close_set) &&
 	    cfg_duration_set_or_0(CFG_ENV_HALF_CLOSE, env->half_close,
-				 &cfg->half_close_ms, err, errlen))
+				  &cfg->half_close_ms, err, errlen))
 		return -1;
 	if (cfg_env_use(env->connect_timeout, cfg->connect_timeout_set) &&
 	    cfg_duration_set_or_0(CFG_ENV_CONNECT_TIMEOUT, env->connect_timeout,
-				 &cfg->connect_timeout_ms, err, errlen))
+				  &cfg->connect_timeout_ms, err, errlen))
 		return -1;
 	if (cfg_env_use(env->proxy_protocol, cfg->pp_set) &&
 	    cfg_env_pp(env->proxy_protocol, cfg, err, errlen))

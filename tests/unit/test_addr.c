@@ -118,7 +118,7 @@ static void test_parse_range(void **state)
 		{ "8000-8010,443", 9, 1, 8000, 8010 },
 		{ "8000-8010,443", 6, 0, 0, 0 },	/* "8000-8" < 8000 */
 		{ "8000-8010,443", 5, 0, 0, 0 },	/* "8000-" */
-		{ "80,90", 0, 0, 0, 0 },		/* a comma is no digit */
+		{ "80,90", 0, 0, 0, 0 },	/* a comma is no digit */
 	};
 	uint16_t first, last;
 	size_t i, n;
