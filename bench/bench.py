@@ -349,12 +349,13 @@ class Strait(ProxyPerPort):
 
 class Floor(Strait):
     """Memory only: bench/floor.c, a C program that does nothing but say
-    ready, linked as strait-proxy is"""
+    ready, linked as strait-proxy is by default (a static PIE:
+    floor-static, make bench-tools)"""
     name = "c-floor"
 
     @property
     def binary(self):
-        return os.path.join(BUILD, "floor")
+        return os.path.join(BUILD, "floor-static")
 
 
 class StraitRange(Strait):
@@ -1012,8 +1013,9 @@ def main():
                     "subject names (development)")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     ap.add_argument("--build", default=os.path.join(TOP, "build"))
-    ap.add_argument("--nosandbox", help="a make SANDBOX=0 build, for the "
-                    "strait-no-sandbox subject (default: BUILD/nosandbox)")
+    ap.add_argument("--nosandbox", help="a make SANDBOX=0 LINK=static "
+                    "build, for the strait-no-sandbox subject (default: "
+                    "BUILD/nosandbox-static)")
     ap.add_argument("--hold", type=int, default=10000, help="connections "
                     "held through each proxy in the burst (at most what "
                     "its fd limit allows)")
@@ -1029,7 +1031,7 @@ def main():
         return replot(a.readme, tables=True)
     BUILD = os.path.abspath(a.build)
     NOSANDBOX = os.path.abspath(a.nosandbox or
-                                os.path.join(BUILD, "nosandbox"))
+                                os.path.join(BUILD, "nosandbox-static"))
     n_many, n_hold = 100, a.hold
     if a.quick:
         a.reps, a.secs = 1, 1

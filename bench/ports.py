@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 """Publishing many ports under the real dockerd 20.10 (issue 14, part 3).
 
-    ports.py --build DIR [--nosandbox DIR] [--static DIR] [--floor PATH]
-             [--ports 200]
+    ports.py --build DIR [--nosandbox DIR] [--dynamic DIR] [--floor PATH]
+             [--floor-static PATH] [--ports 200]
              [--reps 5] [--spawns 100] [--out DIR] [--timeout SECS]
 
 dockerd starts one proxy process per published port per address family
@@ -11,16 +11,21 @@ dockerd starts one proxy process per published port per address family
 the proxy's start-up is paid hundreds of times by `docker run -p` with a
 range (moby#14288). For each subject as --userland-proxy-path:
 
-  strait             DIR/strait-proxy
-  strait-no-sandbox  the --nosandbox build's strait-proxy (make SANDBOX=0)
-  strait-static-libevent
-                     the --static build's strait-proxy (make
-                     LIBEVENT=static: libevent linked in, not loaded)
+  strait             DIR/strait-proxy (the default build: a static PIE)
+  strait-no-sandbox  the --nosandbox build's strait-proxy (make SANDBOX=0
+                     LINK=static: what the sandbox costs)
+  strait-dynamic     the --dynamic build's strait-proxy (make
+                     LINK=dynamic: glibc and libevent loaded at each start)
   docker-proxy       /usr/sbin/docker-proxy (20.10)
   c-floor            DIR/floor or --floor (bench/floor.c, make
                      bench-tools): a C program that binds the port and
-                     says ready, nothing else, linked as strait is: the
-                     floor any process-per-port proxy has here
+                     says ready, nothing else, built as C programs are by
+                     default (dynamic glibc, PIE, full RELRO): the floor
+                     any process-per-port proxy built so has here, and
+                     the reference of every ratio
+  c-floor-static     DIR/floor-static or --floor-static: the same program
+                     linked as strait is (a static PIE): the floor of a
+                     statically linked proxy
 
 it measures, first without dockerd, the exec-to-ready time of one proxy
 (posix_spawn with fd 3 a readiness pipe and fds 0-2 /dev/null, as dockerd
@@ -300,7 +305,7 @@ def one_run(env, name, path, nports, dockerd, checked, log):
         raise Fail("%s: %d of dockerd's %d children are not %s"
                    % (name, len(kids) - len(pids), len(kids), real))
     pss, rss, uss = memory(pids)
-    if name not in checked and name != "c-floor":
+    if name not in checked and not name.startswith("c-floor"):
         check_served(env, HOST_BASE)
         checked.add(name)
     rm_s = timed(env, ["rm", "-f", ctr], limit)
@@ -435,7 +440,7 @@ def targets(rows):
     get = {(r["subject"], r["metric"]): r for r in rows}
     out = []
     f = get.get(("c-floor", "run_s"))
-    for subj in ("strait", "strait-static-libevent"):
+    for subj in ("strait", "strait-dynamic"):
         s = get.get((subj, "run_s"))
         if s and f:
             ratio = s["vs_floor"]
@@ -458,6 +463,13 @@ def targets(rows):
                     % (s["median"] - f["median"],
                        (s["median"] - f["median"]) * 1e-6 * PROCS[0],
                        PROCS[0]), "–"))
+    s, f = get.get(("strait", "run_s")), get.get(("c-floor-static", "run_s"))
+    if s and f and f["median"]:
+        out.append(("strait `docker run` against the static C floor's (a "
+                    "static PIE that only binds, linked as strait is)",
+                    "%.2f× (%.2f s vs %.2f s)" % (s["median"] / f["median"],
+                                                  s["median"], f["median"]),
+                    "–"))
     s, n = get.get(("strait", "ready_us")), \
         get.get(("strait-no-sandbox", "ready_us"))
     if s and n:
@@ -493,8 +505,10 @@ METHOD = """## How each figure is taken
   dockerd starts it, to the arrival of "0\\n"; median of SPAWNS starts per
   repetition, the subjects taking turns start by start. SIGINT→exit µs:
   sent 10 ms after ready, to waitpid's return.
-- c-floor is bench/floor.c, linked as strait-proxy is; it forwards nothing
-  (no check that its port answers). strait and docker-proxy are checked
+- c-floor is bench/floor.c built as a C program is by default (dynamic
+  glibc, PIE, full RELRO); c-floor-static the same program linked as
+  strait-proxy is by default (a static PIE). Neither forwards anything
+  (no check that their ports answer). strait and docker-proxy are checked
   once to serve the first published port (an HTTP GET through it).
 - Medians of the repetitions (min–max in the CSV); × floor is the ratio to
   c-floor's median in the same run.
@@ -577,14 +591,16 @@ def subjects_of(a):
     if a.nosandbox:
         subj.append(("strait-no-sandbox", os.path.join(
             os.path.abspath(a.nosandbox), "strait-proxy")))
-    if a.static:
-        subj.append(("strait-static-libevent", os.path.join(
-            os.path.abspath(a.static), "strait-proxy")))
+    if a.dynamic:
+        subj.append(("strait-dynamic", os.path.join(
+            os.path.abspath(a.dynamic), "strait-proxy")))
     subj += [("docker-proxy", DOCKER_PROXY), ("c-floor", floor)]
+    if a.floor_static:
+        subj.append(("c-floor-static", os.path.abspath(a.floor_static)))
     for name, path in subj:
         if not os.access(path, os.X_OK):
             hint = " (make O=%s bench-tools)" % a.build \
-                if name == "c-floor" else ""
+                if name.startswith("c-floor") else ""
             raise SystemExit("ports.py: %s: no %s%s" % (name, path, hint))
     return subj
 
@@ -615,9 +631,11 @@ def main():
                     help="strait's build dir (strait-proxy, floor)")
     ap.add_argument("--nosandbox", help="a make SANDBOX=0 build dir, for "
                     "the strait-no-sandbox subject")
-    ap.add_argument("--static", help="a make LIBEVENT=static build dir, "
-                    "for the strait-static-libevent subject")
+    ap.add_argument("--dynamic", help="a make LINK=dynamic build dir, "
+                    "for the strait-dynamic subject")
     ap.add_argument("--floor", help="the C floor (default BUILD/floor)")
+    ap.add_argument("--floor-static", help="the C floor linked as a static "
+                    "PIE, for the c-floor-static subject")
     ap.add_argument("--ports", type=int, default=200)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--spawns", type=int, default=100,

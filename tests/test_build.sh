@@ -2,7 +2,8 @@
 # test_build.sh - the Makefile itself: a missing build dependency stops
 # make at once, on one line naming the pkg-config module, its Debian
 # package and scripts/install-deps.sh; changed flags rebuild the objects;
-# LIBEVENT=static links libevent into the proxy, anything else is refused.
+# the proxy is a static PIE unless LINK=dynamic (or a valgrind or
+# sanitizer build) says otherwise, anything else is refused.
 #
 #   test_build.sh
 #
@@ -22,7 +23,7 @@ nok() { echo "FAIL: $1"; failed=$((failed + 1)); }
 m() {
 	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u O -u WERROR -u SAN \
 		-u SANDBOX -u CFLAGS -u CPPFLAGS -u LDFLAGS -u PKG_CONFIG \
-		-u LIBEVENT \
+		-u LINK \
 		make -C "$top" --no-print-directory "$@"
 }
 
@@ -127,27 +128,76 @@ else
 	nok "a first build of $obj"
 fi
 
-# LIBEVENT=static: the proxy needs no libevent at run time, and works
-o=$tmp/static
-if m -j2 O="$o" LIBEVENT=static "$o/strait-proxy" >"$tmp/out" 2>&1 &&
-	readelf -d "$o/strait-proxy" >"$tmp/dyn" &&
-	grep -q 'NEEDED.*libc\.so' "$tmp/dyn" &&
-	! grep -q 'NEEDED.*libevent' "$tmp/dyn" &&
+# LINK: the default build's proxy is a static PIE (no interpreter, no
+# shared object, full RELRO), runs, and none of our objects calls what a
+# static glibc would have to load at run time (the name service, dlopen,
+# locales: under Landlock it could not); LINK=dynamic loads glibc and
+# libevent; a SANDBOX=0 (valgrind) or sanitizer build links dynamically;
+# anything else is refused, on one line
+o=$tmp/link
+if m -j2 O="$o" "$o/strait-proxy" >"$tmp/out" 2>&1 &&
+	readelf -d -l "$o/strait-proxy" >"$tmp/dyn" &&
+	! grep -q 'NEEDED' "$tmp/dyn" && ! grep -q 'INTERP' "$tmp/dyn" &&
+	grep -q 'FLAGS_1.*PIE' "$tmp/dyn" && grep -q 'BIND_NOW' "$tmp/dyn" &&
+	grep -q 'GNU_RELRO' "$tmp/dyn" &&
 	"$o/strait-proxy" -v 2>&1 | grep -q '^strait-proxy version'; then
-	ok "LIBEVENT=static: libevent linked in, the proxy runs"
+	ok "default link: strait-proxy is a static PIE, full RELRO, and runs"
 else
 	tail -n 5 "$tmp/out"
 	cat "$tmp/dyn" 2>/dev/null
-	nok "LIBEVENT=static"
+	nok "default link: a static PIE"
 fi
-if ! m -n O="$o" LIBEVENT=shared all >"$tmp/out" 2>&1 &&
-	grep -q 'LIBEVENT=shared: say LIBEVENT=static, or leave it unset' \
-		"$tmp/out"; then
-	ok "LIBEVENT=shared: refused, on one line"
+nss='getaddrinfo|getnameinfo|gethostby[a-z0-9_]*|getpw(nam|uid|ent)[_r]*'
+nss="$nss|getgr(nam|gid|ent)[_r]*|getgrouplist|getspnam[_r]*|getserv[a-z_]*"
+nss="$nss|getproto[a-z_]*|getnet[a-z_]*|initgroups|dlopen|setlocale|iconv_open"
+nss="$nss|evutil_getaddrinfo|evutil_inet_pton_scope"
+if ls "$o"/proxy/*.o "$o"/common/*.o >/dev/null 2>&1 &&
+	nm -u "$o"/proxy/*.o "$o"/common/*.o >"$tmp/undef" &&
+	grep -q ' U event_base_new' "$tmp/undef" &&
+	! grep -Eq " U ($nss)\$" "$tmp/undef"; then
+	ok "static link: no object of the proxy calls the name service, dlopen or locales"
 else
-	cat "$tmp/out"
-	nok "LIBEVENT=shared refused"
+	grep -E " U ($nss)\$" "$tmp/undef" 2>/dev/null
+	nok "static link: the proxy's objects call what a static glibc loads"
 fi
+o=$tmp/dynamic
+if m -j2 O="$o" LINK=dynamic "$o/strait-proxy" >"$tmp/out" 2>&1 &&
+	readelf -d "$o/strait-proxy" >"$tmp/dyn" &&
+	grep -q 'NEEDED.*libc\.so' "$tmp/dyn" &&
+	grep -q 'NEEDED.*libevent_core' "$tmp/dyn" &&
+	"$o/strait-proxy" -v 2>&1 | grep -q '^strait-proxy version'; then
+	ok "LINK=dynamic: glibc and libevent loaded at start, the proxy runs"
+else
+	tail -n 5 "$tmp/out"
+	cat "$tmp/dyn" 2>/dev/null
+	nok "LINK=dynamic"
+fi
+for v in "SANDBOX=0" "SAN=address,undefined"; do
+	if m -n -B O="$tmp/n" "$v" "$tmp/n/strait-proxy" >"$tmp/out" 2>&1 &&
+		grep -q -- ' -pie .*-o [^ ]*/strait-proxy' "$tmp/out" &&
+		! grep -q -- '-static-pie' "$tmp/out"; then
+		ok "$v: the proxy links dynamically (valgrind and sanitizers replace malloc)"
+	else
+		grep 'strait-proxy' "$tmp/out" | tail -n 3
+		nok "$v links dynamically"
+	fi
+done
+check_refused() { # $1 = label, $2 = expected message, rest = make arguments
+	label=$1 want=$2
+	shift 2
+	if ! m -n O="$tmp/n" "$@" all >"$tmp/out" 2>&1 &&
+		[ "$(wc -l <"$tmp/out")" = 1 ] && grep -qF -- "$want" "$tmp/out"; then
+		ok "$label: refused, on one line"
+	else
+		cat "$tmp/out"
+		nok "$label refused"
+	fi
+}
+check_refused "LINK=shared" "LINK=shared: say LINK=static or LINK=dynamic" \
+	LINK=shared
+check_refused "LINK=static with a sanitizer" \
+	"LINK=static: a sanitizer build links dynamically" \
+	LINK=static SAN=address
 
 echo "test_build: $passed passed, $failed failed"
 [ "$failed" = 0 ]

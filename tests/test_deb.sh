@@ -38,13 +38,19 @@ else
 	exit 1
 fi
 
-# 2. its control fields: name, the Makefile's version, the libraries
+# 2. its control fields: name, the Makefile's version, the libraries:
+# strait-netsetup's shared ones in Depends; strait-proxy (a static PIE)
+# needs none, and the packages it holds are named with their versions
 f() { dpkg-deb -f "$deb" "$1"; }
+vers='[(]= [0-9][^)]*[)]'
 if [ "$(f Package)" = strait ] && [ "$(f Version)" = "$version" ] &&
 	[ "$(f Architecture)" = "$arch" ] &&
-	f Depends | grep -q libevent-core && ! f Depends | grep -q libseccomp &&
-	f Depends | grep -q libnftables && ! f Depends | grep -q libcap-ng; then
-	ok "control: strait $version $arch, Depends on its libraries"
+	f Depends | grep -q libnftables && ! f Depends | grep -q libevent &&
+	! f Depends | grep -q libseccomp && ! f Depends | grep -q libcap-ng &&
+	f Static-Built-Using | grep -q "glibc $vers" &&
+	f Static-Built-Using | grep -q "libevent $vers" &&
+	f Built-Using | grep -q "^glibc $vers\$"; then
+	ok "control: strait $version $arch, Depends on netsetup's libraries, Static-Built-Using: $(f Static-Built-Using)"
 else
 	dpkg-deb -f "$deb"
 	nok "control fields"
