@@ -172,7 +172,8 @@ PROXY_SRC  := proxy/cfg.c proxy/cfg_env.c proxy/cfg_usage.c \
 	proxy/cfg_duration.c proxy/ready.c proxy/tcp_relay.c proxy/tcp_dir.c \
 	proxy/slab.c proxy/udp_flow.c proxy/udp_server.c proxy/udp_pace.c \
 	proxy/udp_reply.c proxy/udp_gso.c proxy/tcp_server.c proxy/proxyhdr.c \
-	proxy/isolation.c proxy/transparent.c proxy/stats.c proxy/systemd.c
+	proxy/isolation.c proxy/transparent.c proxy/stats.c proxy/stats_show.c \
+	proxy/systemd.c
 PROXY_MAIN := proxy/main.c
 NS_SRC     := netsetup/args.c netsetup/args_exec.c netsetup/args_usage.c \
 	netsetup/valid.c netsetup/rules.c netsetup/sysctl.c netsetup/nft.c \
@@ -384,7 +385,8 @@ install-strip:
 # package build has Debian's flags and layout, not this make's.
 DEB_O ?= $(O)/deb
 DEB_UNSET := MAKEFLAGS MFLAGS MAKELEVEL O SAN SANDBOX LINK WERROR CFLAGS \
-	CPPFLAGS LDFLAGS PREFIX DESTDIR BINDIR SBINDIR MANDIR DOCDIR UNITDIR INSTALL_STRIP
+	CPPFLAGS LDFLAGS PREFIX DESTDIR BINDIR SBINDIR MANDIR DOCDIR UNITDIR \
+	INSTALL_STRIP
 # O and DEB_O, if in the tree, stay out of the copy (the copy would hold itself)
 DEB_EXCLUDE = $(foreach d,$(O) $(DEB_O),--exclude=./$(patsubst \
 	$(CURDIR)/%,%,$(abspath $(d))))

@@ -119,6 +119,10 @@ void stats_sum(const struct stats_port *ports, uint32_t nports,
 size_t stats_format(char *buf, size_t len, uint32_t ipproto,
 		    const uint64_t *c, uint32_t ncounters);
 void stats_log(const char *what);
+uint64_t stats_now_ms(void);
+size_t stats_mapping(char *buf, size_t len, const struct stats_head *h,
+		     const struct stats_port *ports, const struct stats_port *p);
+bool stats_any(const struct stats_port *p);
 int stats_print(FILE *out, const struct stats_head *h,
 		const struct stats_port *ports, bool json, uint64_t now_ms);
 int stats_show(FILE *out, FILE *errout, bool json);

@@ -155,7 +155,7 @@ if ls "$o"/proxy/*.o "$o"/common/*.o >/dev/null 2>&1 &&
 	nm -u "$o"/proxy/*.o "$o"/common/*.o >"$tmp/undef" &&
 	grep -q ' U event_base_new' "$tmp/undef" &&
 	! grep -Eq " U ($nss)\$" "$tmp/undef"; then
-	ok "static link: no object of the proxy calls the name service, dlopen or locales"
+	ok "static link: no object of the proxy calls NSS, dlopen or locales"
 else
 	grep -E " U ($nss)\$" "$tmp/undef" 2>/dev/null
 	nok "static link: the proxy's objects call what a static glibc loads"

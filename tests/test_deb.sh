@@ -50,7 +50,8 @@ if [ "$(f Package)" = strait ] && [ "$(f Version)" = "$version" ] &&
 	f Static-Built-Using | grep -q "glibc $vers" &&
 	f Static-Built-Using | grep -q "libevent $vers" &&
 	f Built-Using | grep -q "^glibc $vers\$"; then
-	ok "control: strait $version $arch, Depends on netsetup's libraries, Static-Built-Using: $(f Static-Built-Using)"
+	sbu=$(f Static-Built-Using)
+	ok "control: strait $version $arch, Depends on netsetup's libraries, Static-Built-Using: $sbu"
 else
 	dpkg-deb -f "$deb"
 	nok "control fields"
@@ -138,9 +139,17 @@ else
 	nok "maintainer scripts enable or start a unit"
 fi
 
-# 5. the installed binaries run
+# 5. the installed binaries run; the proxy is a static PIE under
+# Debian's build flags too (no interpreter, no shared object)
 px=$tmp/root/usr/bin/strait-proxy
 ns=$tmp/root/usr/sbin/strait-netsetup
+if readelf -d -l "$px" >"$tmp/elf" 2>&1 && ! grep -q 'INTERP' "$tmp/elf" &&
+	! grep -q 'NEEDED' "$tmp/elf" && grep -q 'FLAGS_1.*PIE' "$tmp/elf"; then
+	ok "installed strait-proxy: a static PIE"
+else
+	grep -E 'INTERP|NEEDED|FLAGS' "$tmp/elf"
+	nok "installed strait-proxy is not a static PIE"
+fi
 if [ "$("$px" -version 2>&1)" = "strait-proxy version $version" ] &&
 	[ "$("$ns" --version 2>&1)" = "strait-netsetup version $version" ] &&
 	"$px" -h 2>&1 | grep -q '^Usage: strait-proxy' &&
