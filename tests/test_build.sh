@@ -134,19 +134,34 @@ fi
 # locales: under Landlock it could not); LINK=dynamic loads glibc and
 # libevent; a SANDBOX=0 (valgrind) or sanitizer build links dynamically;
 # anything else is refused, on one line
-o=$tmp/link
-if m -j2 O="$o" "$o/strait-proxy" >"$tmp/out" 2>&1 &&
-	readelf -d -l "$o/strait-proxy" >"$tmp/dyn" &&
+
+# built_as LABEL O CHECK [MAKE ARGS]: O's proxy builds and runs, and
+# CHECK (a function) passes on its dynamic section and program headers
+built_as() {
+	label=$1 o=$2 check=$3
+	shift 3
+	if m -j2 O="$o" "$@" "$o/strait-proxy" >"$tmp/out" 2>&1 &&
+		readelf -d -l "$o/strait-proxy" >"$tmp/dyn" && "$check" &&
+		"$o/strait-proxy" -v 2>&1 | grep -q '^strait-proxy version'; then
+		ok "$label"
+	else
+		tail -n 5 "$tmp/out"
+		cat "$tmp/dyn" 2>/dev/null
+		nok "$label"
+	fi
+}
+static_pie() {
 	! grep -q 'NEEDED' "$tmp/dyn" && ! grep -q 'INTERP' "$tmp/dyn" &&
-	grep -q 'FLAGS_1.*PIE' "$tmp/dyn" && grep -q 'BIND_NOW' "$tmp/dyn" &&
-	grep -q 'GNU_RELRO' "$tmp/dyn" &&
-	"$o/strait-proxy" -v 2>&1 | grep -q '^strait-proxy version'; then
-	ok "default link: strait-proxy is a static PIE, full RELRO, and runs"
-else
-	tail -n 5 "$tmp/out"
-	cat "$tmp/dyn" 2>/dev/null
-	nok "default link: a static PIE"
-fi
+		grep -q 'FLAGS_1.*PIE' "$tmp/dyn" &&
+		grep -q 'BIND_NOW' "$tmp/dyn" && grep -q 'GNU_RELRO' "$tmp/dyn"
+}
+loads_libs() {
+	grep -q 'NEEDED.*libc\.so' "$tmp/dyn" &&
+		grep -q 'NEEDED.*libevent_core' "$tmp/dyn"
+}
+o=$tmp/link
+built_as "default link: strait-proxy is a static PIE, full RELRO, and runs" \
+	"$o" static_pie
 nss='getaddrinfo|getnameinfo|gethostby[a-z0-9_]*|getpw(nam|uid|ent)[_r]*'
 nss="$nss|getgr(nam|gid|ent)[_r]*|getgrouplist|getspnam[_r]*|getserv[a-z_]*"
 nss="$nss|getproto[a-z_]*|getnet[a-z_]*|initgroups|dlopen|setlocale|iconv_open"
@@ -160,18 +175,8 @@ else
 	grep -E " U ($nss)\$" "$tmp/undef" 2>/dev/null
 	nok "static link: the proxy's objects call what a static glibc loads"
 fi
-o=$tmp/dynamic
-if m -j2 O="$o" LINK=dynamic "$o/strait-proxy" >"$tmp/out" 2>&1 &&
-	readelf -d "$o/strait-proxy" >"$tmp/dyn" &&
-	grep -q 'NEEDED.*libc\.so' "$tmp/dyn" &&
-	grep -q 'NEEDED.*libevent_core' "$tmp/dyn" &&
-	"$o/strait-proxy" -v 2>&1 | grep -q '^strait-proxy version'; then
-	ok "LINK=dynamic: glibc and libevent loaded at start, the proxy runs"
-else
-	tail -n 5 "$tmp/out"
-	cat "$tmp/dyn" 2>/dev/null
-	nok "LINK=dynamic"
-fi
+built_as "LINK=dynamic: glibc and libevent loaded at start, the proxy runs" \
+	"$tmp/dynamic" loads_libs LINK=dynamic
 for v in "SANDBOX=0" "SAN=address,undefined"; do
 	if m -n -B O="$tmp/n" "$v" "$tmp/n/strait-proxy" >"$tmp/out" 2>&1 &&
 		grep -q -- ' -pie .*-o [^ ]*/strait-proxy' "$tmp/out" &&
