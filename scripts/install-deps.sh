@@ -1,8 +1,10 @@
 #!/bin/sh
 # install-deps.sh - install what strait needs from Debian, only if missing.
 #
-#   install-deps.sh build   compiler, pkg-config, libevent, libnftables,
-#                           libseccomp (builds the proxy's syscall filter at build time)
+#   install-deps.sh build   compiler, libc6-dev (glibc's headers, and libc.a:
+#                           the proxy is a static PIE), pkg-config, libevent,
+#                           libnftables, libseccomp (builds the proxy's
+#                           syscall filter at build time)
 #   install-deps.sh test    build + cmocka, python3, iproute2 (ip, ss), valgrind,
 #                           iptables, nftables, iperf3 (the bench smoke pass),
 #                           haproxy (reads our PROXY protocol headers),
@@ -25,7 +27,7 @@
 # A second run asks apt nothing. Never starts a service.
 set -eu
 
-need="gcc make pkg-config libevent-dev libnftables-dev libseccomp-dev"
+need="gcc libc6-dev make pkg-config libevent-dev libnftables-dev libseccomp-dev"
 case "${1:-build}" in
 build) ;;
 test) need="$need libcmocka-dev python3 iproute2 valgrind iptables nftables iperf3 haproxy mandoc groff-base ufw systemd util-linux build-essential debhelper dpkg-dev lintian" ;;
