@@ -87,6 +87,11 @@ PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 # sanitizer and SANDBOX=0 (valgrind) builds link dynamically: both replace
 # malloc, which a static binary does not let them do. Only the command line
 # sets LINK, as SANDBOX. strait-netsetup is always dynamic (libnftables).
+# The static link makes ld warn that libevent's evutil.o refers to
+# getaddrinfo, getservbyname and getprotobynumber, which a static glibc
+# would load the name service for: strait never calls them (it resolves
+# no names, and reads /etc/passwd itself), and tests/test_build.sh fails
+# if any object of the proxy refers to one.
 ifneq ($(origin LINK),command line)
 LINK := $(if $(SAN),dynamic,$(if $(filter 0,$(SANDBOX)),dynamic,static))
 endif
