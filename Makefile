@@ -228,11 +228,13 @@ fuzz:
 		build/fuzz/$$h -max_total_time=$(FUZZ_SECS) build/fuzz/new-$$h \
 		tests/fuzz/corpus/$$h || exit 1; done
 
-BENCH_TOOLS := $(O)/loadgen $(O)/echod $(O)/floor $(O)/floor-static
+# the floor as a C program is built by default (dynamic glibc); where the
+# proxy is a static PIE, the same program linked so too, for make bench
+# and bench-ports (a sanitizer build cannot link statically)
+BENCH_TOOLS := $(O)/loadgen $(O)/echod $(O)/floor \
+	$(if $(filter static,$(LINK)),$(O)/floor-static)
 bench-tools: $(BENCH_TOOLS)
 
-# the floor as a C program is built by default (dynamic glibc); the same
-# program as a static PIE, linked as strait-proxy is, for bench-ports
 $(O)/floor: $(O)/bench/floor.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
 

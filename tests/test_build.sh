@@ -187,6 +187,14 @@ for v in "SANDBOX=0" "SAN=address,undefined"; do
 		nok "$v links dynamically"
 	fi
 done
+# the bench's tools build in a sanitizer build too (no static floor there)
+if m -j2 O="$tmp/san" SAN=address,undefined bench-tools >"$tmp/out" 2>&1 &&
+	[ -x "$tmp/san/floor" ] && [ ! -e "$tmp/san/floor-static" ]; then
+	ok "SAN=address,undefined bench-tools: built, with no static floor"
+else
+	tail -n 5 "$tmp/out"
+	nok "SAN=address,undefined bench-tools"
+fi
 check_refused() { # $1 = label, $2 = expected message, rest = make arguments
 	label=$1 want=$2
 	shift 2
