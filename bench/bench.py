@@ -349,13 +349,15 @@ class Strait(ProxyPerPort):
 
 class Floor(Strait):
     """Memory only: bench/floor.c, a C program that does nothing but say
-    ready, linked as strait-proxy is by default (a static PIE:
-    floor-static, make bench-tools)"""
+    ready, linked as strait-proxy is: floor-static where the build's
+    proxy is a static PIE (the default), floor in a LINK=dynamic build"""
     name = "c-floor"
 
     @property
     def binary(self):
-        return os.path.join(BUILD, "floor-static")
+        static = os.path.join(BUILD, "floor-static")
+        return static if os.path.exists(static) else \
+            os.path.join(BUILD, "floor")
 
 
 class StraitRange(Strait):
