@@ -228,8 +228,11 @@ def ready_fd3_full_stop_signal(ctx):
     p = _spawn(ctx, _args(port), fd3=w)
     _in_ready_wait(ctx, p, port)
     p.signal(signal.SIGTERM)
-    rc = p.wait(4)
-    check(rc is not None, "still running 4 s after SIGTERM")
+    # "at once" is told by how it ended, not by a clock: the readiness
+    # wait's own end (5 s) exits 1 and says FULL_FD3; under valgrind on a
+    # busy machine an exit by the signal has taken over 4 s
+    rc = p.wait(20)
+    check(rc is not None, "still running 20 s after SIGTERM")
     if not ctx.docker:
         check(rc == 0, "exit %r: %s" % (rc, p.stderr()))
         check(FULL_FD3 not in p.stderr(), "ended by the timeout, not the "
@@ -250,8 +253,8 @@ def sighup_during_readiness_wait(ctx):
     time.sleep(0.5)
     check(p.alive(), "SIGHUP killed it (exit %r)" % p.p.returncode)
     p.signal(signal.SIGTERM)
-    rc = p.wait(4)
-    check(rc == 0, "exit after SIGTERM: %r" % rc)
+    rc = p.wait(20)
+    check(rc == 0, "exit after SIGTERM: %r (%s)" % (rc, p.stderr()))
 
 
 @test(dp_fails="Go's default action for SIGHUP ends the process (and it "
